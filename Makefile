@@ -1,0 +1,82 @@
+# neuronlab: the two commands you need are `make lab` and `make test`.
+#
+#   make lab     create .venv (first time only), install, open JupyterLab on notebooks/00_setup.ipynb
+#   make test    install, run the package tests, then run every notebook top to bottom
+#   make data    rebuild data/cifar10_subset.npz from the CIFAR-10 JPEGs (maintainers only)
+#   make clean   remove caches (keeps .venv; `make distclean` removes it too)
+#
+# Variables (override on the command line, e.g. `make lab PORT=8890 BROWSER=yes`):
+#   PYTHON    interpreter used to create .venv (Python 3.11)
+#   PORT      JupyterLab port                     HOST  address JupyterLab listens on
+#   BROWSER   yes = open a browser tab            PIP_ARGS  extra arguments for pip install
+#   LAB_ARGS  extra arguments for `jupyter lab`
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON   ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null || echo python3)
+VENV     ?= .venv
+PORT     ?= 8888
+HOST     ?= 127.0.0.1
+BROWSER  ?= no
+PIP_ARGS ?=
+LAB_ARGS ?=
+DATA_SRC ?= ../shared/data/cifar10-jpeg
+
+VENV_PY  := $(VENV)/bin/python
+STAMP    := $(VENV)/.neuronlab-installed
+
+ifeq ($(BROWSER),yes)
+  LAB_FLAGS :=
+else
+  LAB_FLAGS := --no-browser
+endif
+# Jupyter refuses to run as root without this (containers, CI).
+ifeq ($(shell id -u),0)
+  LAB_FLAGS += --allow-root
+endif
+
+.PHONY: help install lab test data clean distclean
+
+help:
+	@sed -n '3,6p' Makefile | sed 's/^# \{0,1\}//'
+
+$(VENV_PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
+	  "neuronlab needs Python 3.11, but $(PYTHON) is %d.%d: run `make PYTHON=/path/to/python3.11 ...`" % sys.version_info[:2])'
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when pyproject.toml changed (or the venv is new).
+$(STAMP): pyproject.toml | $(VENV_PY)
+	$(VENV_PY) -m pip install $(PIP_ARGS) -e ".[test]"
+	@touch $@
+
+install: $(STAMP)
+
+lab: install
+	$(VENV_PY) -m jupyter lab notebooks/00_setup.ipynb \
+	  --ServerApp.ip=$(HOST) --port=$(PORT) $(LAB_FLAGS) $(LAB_ARGS)
+
+# Headless figures in tests only (in `make lab` the notebooks use the inline backend).
+test: export MPLBACKEND := Agg
+test: install
+	$(VENV_PY) -m pytest tests
+	@if compgen -G "notebooks/*.ipynb" > /dev/null; then \
+	  echo "$(VENV_PY) -m pytest --nbval-lax --nbval-current-env notebooks/"; \
+	  $(VENV_PY) -m pytest --nbval-lax --nbval-current-env notebooks/; \
+	else \
+	  echo "no notebooks in notebooks/ yet: skipping the notebook run"; \
+	fi
+
+data: install
+	$(VENV_PY) -m pip install $(PIP_ARGS) -e ".[test,build-data]"
+	$(VENV_PY) data/build_cifar_subset.py $(DATA_SRC)
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
+	  | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV)
