@@ -1,0 +1,96 @@
+"""The network of the course: f(x) = Σ_α v_α relu(w_α · x), with the loss L = (1/2N) Σ_i (y_i − f(x_i))².
+
+Weights live in plain NumPy arrays (`Params`) so that learners can inspect them; the textbook
+PyTorch module (`TwoLayerReLU`) is built from the same arrays.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Params:
+    """Weights of a width-d network on D inputs.
+
+    W: (d, D) incoming weights, row α is w_α.   v: (d,) outgoing weights.
+    """
+
+    W: np.ndarray
+    v: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return self.W.shape[0]
+
+    def subset(self, neurons) -> "Params":
+        """The sub-network made of the given neuron indices (or boolean mask)."""
+        return Params(self.W[neurons].copy(), self.v[neurons].copy())
+
+
+def check_width(width) -> int:
+    """Return `width` as an int, or raise ValueError if it is not a whole number ≥ 1."""
+    if isinstance(width, bool) or not float(width).is_integer() or width < 1:
+        raise ValueError(f"width must be a whole number of neurons ≥ 1, got {width!r}.")
+    return int(width)
+
+
+def check_positive(name: str, value) -> float:
+    """Return `value` as a float, or raise ValueError if it is not a finite number > 0."""
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    return value
+
+
+def init_params(input_dim: int, width: int, scale: float, seed: int = 0, balanced: bool = False) -> Params:
+    """Random initialisation with scale s: w_α ~ N(0, s²/D · I), v_α ~ N(0, s²/d).
+
+    With `balanced=True`, |v_α| is set to ‖w_α‖ (keeping the sign of the draw), so that the
+    conserved quantity ‖w_α‖² − v_α² is zero for every neuron.
+    """
+    width = check_width(width)
+    scale = check_positive("scale", scale)
+    rng = np.random.default_rng(seed)
+    W = rng.normal(0.0, scale / np.sqrt(input_dim), size=(width, input_dim))
+    v = rng.normal(0.0, scale / np.sqrt(width), size=width)
+    if balanced:
+        v = np.where(v >= 0, 1.0, -1.0) * np.linalg.norm(W, axis=1)
+    return Params(W, v)
+
+
+def forward(params: Params, X: np.ndarray) -> np.ndarray:
+    """Network output f(x_i) for each row of X (N, D); returns (N,)."""
+    return np.maximum(X @ params.W.T, 0.0) @ params.v
+
+
+def loss(params: Params, X: np.ndarray, y: np.ndarray) -> float:
+    """Mean squared error with the course's 1/2 factor: (1/2N) Σ_i (y_i − f(x_i))²."""
+    return 0.5 * float(np.mean((y - forward(params, X)) ** 2))
+
+
+def accuracy(params: Params, X: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of samples whose output has the sign of the ±1 label."""
+    return float(np.mean(np.sign(forward(params, X)) == y))
+
+
+class TwoLayerReLU(nn.Module):
+    """The same network as a textbook PyTorch module: Linear(D→d) → ReLU → Linear(d→1), no biases."""
+
+    def __init__(self, params: Params, dtype=torch.float64, device="cpu"):
+        super().__init__()
+        width, input_dim = params.W.shape
+        self.hidden = nn.Linear(input_dim, width, bias=False, dtype=dtype, device=device)
+        self.output = nn.Linear(width, 1, bias=False, dtype=dtype, device=device)
+        with torch.no_grad():
+            self.hidden.weight.copy_(torch.as_tensor(params.W))
+            self.output.weight.copy_(torch.as_tensor(params.v)[None, :])
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.output(torch.relu(self.hidden(X))).squeeze(-1)
+
+    def params(self) -> Params:
+        """The current weights as NumPy arrays."""
+        return Params(self.hidden.weight.detach().cpu().numpy().copy(),
+                      self.output.weight.detach().cpu().numpy()[0].copy())

@@ -1,0 +1,80 @@
+"""The headless main job: run the reference protocol and write a Figure-1 analogue and its metrics.
+
+    python -m neuronlab reproduce --out DIR [--classes cat dog] [--seed 0] [--scale 1e-3] [--width 300]
+                                  [--lr 0.5] [--steps 3000]
+
+writes DIR/figure1.png and DIR/metrics.json.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+from .compression import count_clusters
+from .data import cifar_task
+from .observables import rank_correlation
+from .training import History, TrainingDiverged, train
+
+
+def metrics(history: History, early_step: int = 50) -> dict:
+    """The protocol's headline numbers (see science.md, 'reference protocol')."""
+    from .plotting import loss_half_step
+
+    n_clusters, clustered = count_clusters(history.clusters[-1])
+    final_norm = history.norm_product[-1]
+    return dict(
+        loss_half_step=loss_half_step(history),
+        initial_loss=float(history.loss[0]),
+        final_loss=float(history.loss[-1]),
+        n_clusters=n_clusters,
+        clustered_neurons=clustered,
+        clustered_fraction=clustered / history.config["width"],
+        spearman_early=rank_correlation(history.cos_delta[history.index(early_step)], final_norm),
+        spearman_init=rank_correlation(history.cos_delta[0], final_norm),
+        early_step=int(history.steps[history.index(early_step)]),
+        final_train_accuracy=float(history.train_accuracy[-1]),
+        final_test_accuracy=float(history.test_accuracy[-1]),
+        training_seconds=history.seconds,
+    )
+
+
+def reproduce(out: Path, classes=("cat", "dog"), seed=0, scale=1e-3, width=300, lr=0.5, steps=3000) -> dict:
+    """Train the protocol, save figure1.png and metrics.json into `out`, return the metrics."""
+    start = time.perf_counter()
+    matplotlib.use("Agg")
+    from .plotting import plot_figure1
+
+    task = cifar_task(tuple(classes))
+    history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    figure = plot_figure1(history, early_step=min(50, steps))
+    figure.suptitle(f"{task.name}: d={width}, s={scale:g}, η={lr:g}, seed {seed} (Figure 1 analogue)")
+    figure.savefig(out / "figure1.png", dpi=100)
+    result = dict(config=history.config, **metrics(history, early_step=min(50, steps)))
+    result["seconds"] = time.perf_counter() - start
+    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m neuronlab", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    job = commands.add_parser("reproduce", help="run the reference protocol (Figure 1 analogue)")
+    job.add_argument("--out", type=Path, required=True, help="folder for figure1.png and metrics.json")
+    job.add_argument("--classes", nargs=2, default=["cat", "dog"], metavar=("POSITIVE", "NEGATIVE"))
+    job.add_argument("--seed", type=int, default=0)
+    job.add_argument("--scale", type=float, default=1e-3, help="initialisation scale s")
+    job.add_argument("--width", type=int, default=300, help="number of hidden neurons d")
+    job.add_argument("--lr", type=float, default=0.5, help="learning rate η")
+    job.add_argument("--steps", type=int, default=3000, help="gradient-descent steps T")
+    args = parser.parse_args(argv)
+    try:
+        result = reproduce(args.out, args.classes, args.seed, args.scale, args.width, args.lr, args.steps)
+    except (ValueError, TrainingDiverged) as error:
+        parser.exit(2, f"error: {error}\n")
+    print(json.dumps({key: value for key, value in result.items() if key != "config"}, indent=2))
+    print(f"wrote {args.out / 'figure1.png'} and {args.out / 'metrics.json'}", file=sys.stderr)
+    return 0

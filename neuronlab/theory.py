@@ -1,0 +1,54 @@
+"""Closed forms derived in this course (not taken from the paper) for one balanced neuron whose gated
+data vector u is frozen (k = ‖u‖), and a simulation to draw them against.
+
+Under gradient flow ẇ = v u, v̇ = w·u, the angle δ between w and the target direction t̂ = sign(v) û
+and the norm product a = |v| ‖w‖ of a balanced neuron (‖w‖ = |v|) obey
+
+    tan(δ(t)/2) = tan(δ(0)/2) e^{−kt},
+    a(t) = a(0) e^{2kt} ((1 + z e^{−2kt}) / (1 + z))²,  z = tan²(δ(0)/2),
+    a(t) ≈ a(0) e^{2kt} cos⁴(δ(0)/2)  for kt ≫ 1.
+"""
+import numpy as np
+
+
+def frozen_neuron_angle(delta0, k: float, t):
+    """δ(t) in radians from δ(0) = delta0 (radians, in [0, π)), rate k = ‖u‖, time t."""
+    return 2 * np.arctan(np.tan(np.asarray(delta0) / 2) * np.exp(-k * np.asarray(t)))
+
+
+def frozen_neuron_norm_product(a0: float, delta0, k: float, t):
+    """a(t) = a(0) e^{2kt} ((1 + z e^{−2kt}) / (1 + z))² with z = tan²(δ(0)/2)."""
+    t = np.asarray(t, dtype=float)
+    z = np.tan(np.asarray(delta0) / 2) ** 2
+    return a0 * np.exp(2 * k * t) * ((1 + z * np.exp(-2 * k * t)) / (1 + z)) ** 2
+
+
+def frozen_neuron_asymptote(a0: float, delta0, k: float, t):
+    """Late-time form a(0) e^{2kt} cos⁴(δ(0)/2): the head start a better-aligned neuron keeps."""
+    return a0 * np.exp(2 * k * np.asarray(t, dtype=float)) * np.cos(np.asarray(delta0) / 2) ** 4
+
+
+def balanced_neuron(delta0: float, a0: float, dim: int = 2, sign: float = 1.0):
+    """A balanced neuron (w, v) in R^dim with ‖w‖ = |v| = √a0 at angle delta0 from e₁ (·sign(v)).
+
+    The matching frozen data vector is u = k e₁, so the target direction is sign(v) e₁.
+    """
+    w = np.zeros(dim)
+    w[0], w[1] = sign * np.cos(delta0), np.sin(delta0)
+    return np.sqrt(a0) * w, sign * np.sqrt(a0)
+
+
+def simulate_frozen_neuron(w0: np.ndarray, v0: float, u: np.ndarray, lr: float, steps: int):
+    """Gradient descent w ← w + η v u, v ← v + η w·u with u frozen; returns (angles (T+1,), a (T+1,)).
+
+    angles: δ between w and sign(v) û (radians); a: |v| ‖w‖. Time t = step · η.
+    """
+    w, v = np.array(w0, dtype=float), float(v0)
+    target = u / np.linalg.norm(u)
+    angles, norm_products = [], []
+    for _ in range(steps + 1):
+        cos_delta = np.sign(v) * (w @ target) / np.linalg.norm(w)
+        angles.append(np.arccos(np.clip(cos_delta, -1, 1)))
+        norm_products.append(abs(v) * np.linalg.norm(w))
+        w, v = w + lr * v * u, v + lr * (w @ u)
+    return np.array(angles), np.array(norm_products)

@@ -1,0 +1,112 @@
+"""The two trainers agree, the recorder holds the observables, bad settings fail clearly."""
+import numpy as np
+import pytest
+
+from neuronlab import observables as obs
+from neuronlab.data import cifar_task, toy_2d_task
+from neuronlab.training import TrainingDiverged, default_record_steps, train
+
+
+@pytest.fixture(scope="module")
+def protocol():
+    return cifar_task()
+
+
+def relative_deviation(a, b):
+    return np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))) / np.max(np.abs(np.asarray(b, float)))
+
+
+@pytest.fixture(scope="module")
+def both_methods(protocol):
+    kwargs = dict(width=300, scale=1e-3, lr=0.5, steps=300, seed=0, record_steps=[0, 50, 150, 300], progress=False)
+    return train(protocol, method="rowspace", **kwargs), train(protocol, method="textbook", **kwargs)
+
+
+def test_rowspace_and_textbook_give_the_same_weights_and_loss(both_methods):
+    fast, textbook = both_methods
+    assert relative_deviation(fast.final.W, textbook.final.W) <= 1e-10
+    assert relative_deviation(fast.final.v, textbook.final.v) <= 1e-10
+    assert relative_deviation(fast.loss, textbook.loss) <= 1e-10
+
+
+@pytest.mark.parametrize("name", ["norm_product", "w_norm", "v", "cos_delta", "u_norm", "cos_sim", "test_loss",
+                                  "train_accuracy", "test_accuracy"])
+def test_rowspace_and_textbook_record_the_same_observables(both_methods, name):
+    fast, textbook = both_methods
+    assert relative_deviation(getattr(fast, name), getattr(textbook, name)) <= 1e-10
+
+
+def test_rowspace_and_textbook_record_the_same_gating_and_clusters(both_methods):
+    fast, textbook = both_methods
+    assert np.array_equal(fast.gating, textbook.gating)
+    assert np.array_equal(fast.clusters, textbook.clusters)
+    # the conserved quantity is a difference of nearly equal numbers: compare on its own scale
+    scale = np.max(fast.w_norm**2)
+    assert np.max(np.abs(fast.conserved - textbook.conserved)) <= 1e-10 * scale
+
+
+def test_recorded_quantities_equal_the_readable_observables(protocol, both_methods):
+    fast, _ = both_methods
+    final, X, y = fast.final, protocol.X_train, protocol.y_train
+    assert fast.steps[-1] == 300
+    assert np.allclose(fast.norm_product[-1], obs.norm_product(final), rtol=1e-10)
+    assert np.allclose(fast.cos_delta[-1], obs.alignment(final, X, y), rtol=1e-9, atol=1e-12)
+    assert np.array_equal(fast.gating_at(len(fast.steps) - 1), obs.gating_pattern(final, X))
+    assert np.allclose(fast.cos_sim[-1], obs.cosine_similarity_matrix(final), atol=1e-6)
+
+
+def test_same_seed_gives_the_same_numbers_and_another_seed_does_not(protocol):
+    run = lambda seed: train(protocol, steps=20, seed=seed, progress=False)  # noqa: E731
+    first, second, other = run(1), run(1), run(2)
+    assert np.array_equal(first.loss, second.loss) and np.array_equal(first.final.W, second.final.W)
+    assert not np.array_equal(first.final.W, other.final.W)
+
+
+def test_memory_stays_bounded_on_the_protocol(both_methods):
+    fast, _ = both_methods
+    assert fast.weights is None  # no D-dimensional snapshots for CIFAR
+    recorded_bytes = sum(getattr(fast, name).nbytes for name in
+                         ["norm_product", "w_norm", "v", "cos_delta", "u_norm", "conserved", "gating", "cos_sim"])
+    assert recorded_bytes < 1.5e6 * len(fast.steps)  # at most ~1.5 MB per recorded step for d=300
+
+
+def test_toy_runs_keep_weight_snapshots():
+    history = train(toy_2d_task(), width=10, steps=50, progress=False)
+    assert history.weights.shape == (len(history.steps), 10, 2)
+    assert np.allclose(history.weights[-1], history.final.W)
+
+
+def test_default_record_steps_are_dense_early_and_end_at_the_last_step():
+    steps = default_record_steps(3000)
+    assert steps[0] == 0 and steps[-1] == 3000 and {1, 10, 50, 100}.issubset(steps)
+    assert np.all(np.diff(steps) > 0) and len(steps) < 100
+
+
+def test_divergence_stops_with_a_clear_message(protocol):
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+.*smaller"):
+        train(protocol, width=20, scale=1.0, lr=200.0, steps=100, progress=False)
+
+
+@pytest.mark.parametrize("kwargs, word", [(dict(width=0), "width"), (dict(width=-5), "width"),
+                                          (dict(scale=0.0), "scale"), (dict(scale=-1.0), "scale"),
+                                          (dict(lr=0.0), "lr"), (dict(lr=-0.1), "lr"), (dict(steps=0), "steps"),
+                                          (dict(steps=2.5), "steps"), (dict(method="adam"), "method"),
+                                          (dict(record_steps=[5, 99]), "record_steps")])
+def test_invalid_arguments_raise_value_error_with_the_reason(kwargs, word):
+    settings = dict(width=5, steps=10, progress=False) | kwargs
+    with pytest.raises(ValueError, match=word):
+        train(toy_2d_task(), **settings)
+
+
+def test_reference_protocol_shows_the_expected_shape(protocol):
+    """science.md's reference protocol: loss halves near t≈200–500, most neurons cluster, early race."""
+    history = train(protocol, progress=False)
+    half = int(np.flatnonzero(history.loss < history.loss[0] / 2)[0])
+    assert 150 <= half <= 600
+    assert history.loss[-1] < 1e-6
+    labels = history.clusters[-1]
+    sizes = np.bincount(labels)
+    assert sizes[sizes >= 2].sum() >= 0.6 * 300
+    final = history.norm_product[-1]
+    assert obs.rank_correlation(history.cos_delta[history.index(50)], final) >= 0.8
+    assert obs.rank_correlation(history.cos_delta[0], final) < 0.6
