@@ -37,7 +37,7 @@ ifeq ($(shell id -u),0)
   LAB_FLAGS += --allow-root
 endif
 
-.PHONY: help install lab test data clean distclean
+.PHONY: help install lab test data student grade notebooks clean distclean
 
 help:
 	@sed -n '3,6p' Makefile | sed 's/^# \{0,1\}//'
@@ -68,6 +68,19 @@ test: install
 	else \
 	  echo "no notebooks in notebooks/ yet: skipping the notebook run"; \
 	fi
+
+# Classroom mode (see README, "For instructors"): `make student OUT=assignment`, `make grade SUBMISSIONS=dir`.
+OUT ?= student
+SUBMISSIONS ?= submissions
+student: install
+	$(VENV_PY) -m neuronlab.classroom student $(OUT)
+
+grade: install
+	$(VENV_PY) -m neuronlab.classroom grade $(SUBMISSIONS)
+
+# Maintainers: re-run every notebook in place (outputs kept, no widget state), printing runtime and memory.
+notebooks: install
+	$(VENV_PY) benchmarks/notebooks.py --write
 
 data: install
 	$(VENV_PY) -m pip install $(PIP_ARGS) -e ".[test,build-data]"
