@@ -11,6 +11,7 @@ Both return a `History`: the loss at every step, and at the recorded steps the q
 plot (norm products, alignments, gating patterns, cosine similarities, clusters, test metrics).
 """
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,9 @@ from .model import Params, TwoLayerReLU, accuracy, check_positive, check_width, 
 DIVERGENCE_FACTOR = 1e3
 #: record full weight snapshots only when the input dimension is at most this (toy data)
 MAX_DIM_FOR_WEIGHTS = 64
+#: torch threads for the row-space loop: its products are small (N×N by N×d), and more threads than
+#: free cores (Binder's single core, a busy laptop, CI) make each step many times slower, not faster
+ROWSPACE_THREADS = 1
 
 
 class TrainingDiverged(RuntimeError):
@@ -238,7 +242,23 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
                    **_stack(records, cluster_threshold))
 
 
+@contextmanager
+def _torch_threads(count: int):
+    """Run the block with `count` torch threads, then restore the previous setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _train_rowspace(task, init, lr, steps, recorded, dtype, device, bar):
+    with _torch_threads(ROWSPACE_THREADS):
+        return _rowspace_loop(task, init, lr, steps, recorded, dtype, device, bar)
+
+
+def _rowspace_loop(task, init, lr, steps, recorded, dtype, device, bar):
     state = _RowSpaceState(init, task.X_train, task.y_train, task.X_test, dtype, device)
     losses, records = np.empty(steps + 1), []
     for step in range(steps + 1):

@@ -89,10 +89,13 @@ class TrainingPanel:
     def _on_retrain(self, change=None):
         values = {name: slider.value for name, slider in self.train_sliders.items()}
         values["width"] = int(values["width"])
-        try:
-            with self.output:
+        error = None
+        with self.output:  # the progress bar shows in the panel; the Output widget would swallow errors
+            try:
                 self.result = self.compute(self.task, steps=self.steps, seed=self.seed, **values)
-        except (TrainingDiverged, ValueError) as error:
+            except (TrainingDiverged, ValueError) as caught:
+                error = caught
+        if error is not None:
             self._say(f"⚠️ {error} Move the <b>learning rate η</b> slider down (or the scale back).")
             self.output.clear_output()
             self.result = None
