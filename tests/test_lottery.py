@@ -1,0 +1,193 @@
+"""Notebook 04 (lottery tickets): top-k masks, winning tickets, the batched retraining (checked against
+`training.train`), the ticket experiment, the race prediction, the checks and the figures."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+
+from neuronlab import checks, lottery, plotting  # noqa: E402
+from neuronlab.data import cifar_task, toy_2d_task  # noqa: E402
+from neuronlab.model import Params, accuracy, init_params  # noqa: E402
+from neuronlab.observables import norm_product, top_k_overlap  # noqa: E402
+from neuronlab.training import TrainingDiverged, train  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_cifar():
+    return cifar_task(n_per_class=12, n_test_per_class=8)
+
+
+@pytest.fixture(scope="module")
+def run(small_cifar):
+    return lottery.ticket_run(small_cifar, width=30, steps=400, ks=(2, 5, 10))
+
+
+# --- top-k masks and tickets ---------------------------------------------------------------------
+
+
+def test_top_k_mask_marks_the_k_largest():
+    scores = np.array([0.3, -1.0, 2.0, 0.5, 0.1])
+    assert lottery.top_k_mask(scores, 2).tolist() == [False, False, True, True, False]
+    assert lottery.top_k_mask(scores, 5).all()
+    assert lottery.top_k_mask(np.ones(4), 2).tolist() == [True, True, False, False]  # ties: by index
+
+
+@pytest.mark.parametrize("k", [0, 6, 2.5, True])
+def test_top_k_mask_rejects_bad_k(k):
+    with pytest.raises(ValueError, match="k must be"):
+        lottery.top_k_mask(np.arange(5.0), k)
+
+
+def test_winning_ticket_keeps_the_final_winners_with_their_initial_weights():
+    init, final = init_params(4, 10, 1.0, seed=0), init_params(4, 10, 1.0, seed=1)
+    ticket = lottery.winning_ticket(init, final, 3)
+    winners = np.sort(np.argsort(-norm_product(final))[:3])
+    np.testing.assert_array_equal(ticket.W, init.W[winners])
+    np.testing.assert_array_equal(ticket.v, init.v[winners])
+
+
+def test_random_subset_is_deterministic_and_made_of_initial_rows():
+    init = init_params(4, 10, 1.0, seed=0)
+    a, b = lottery.random_subset(init, 4, seed=3), lottery.random_subset(init, 4, seed=3)
+    np.testing.assert_array_equal(a.W, b.W)
+    rows = [int(np.flatnonzero((init.W == w).all(axis=1))[0]) for w in a.W]
+    assert len(set(rows)) == 4 and rows == sorted(rows)
+    np.testing.assert_array_equal(a.v, init.v[rows])
+
+
+def test_ticket_inits_gives_three_k_neuron_networks(run):
+    inits = lottery.ticket_inits(run.history, 5, seed=0)
+    assert tuple(inits) == lottery.VARIANTS
+    assert all(p.W.shape == (5, run.history.init.W.shape[1]) and p.v.shape == (5,) for p in inits.values())
+    expected_fresh = init_params(run.history.init.W.shape[1], 5, run.history.config["scale"], seed=10_005)
+    np.testing.assert_array_equal(inits["random init"].W, expected_fresh.W)
+
+
+# --- batched retraining ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_task", [lambda: cifar_task(n_per_class=12, n_test_per_class=8), toy_2d_task])
+def test_train_many_is_train_for_each_network(make_task):
+    task = make_task()
+    inits = [init_params(task.input_dim, width, scale, seed=seed)
+             for width, scale, seed in ((1, 0.5, 0), (4, 1e-2, 1), (7, 0.3, 2))]
+    losses, finals = lottery.train_many(task, inits, lr=0.5, steps=60)
+    assert losses.shape == (3, 61)
+    for init, loss_curve, final in zip(inits, losses, finals):
+        reference = train(task, init=init, lr=0.5, steps=60, record_steps=[0, 60], progress=False)
+        np.testing.assert_allclose(loss_curve, reference.loss, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(final.W, reference.final.W, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(final.v, reference.final.v, rtol=1e-9, atol=1e-14)
+
+
+def test_train_many_raises_on_divergence(small_cifar):
+    inits = [init_params(small_cifar.input_dim, 3, 1.0, seed=0)]
+    with pytest.raises(TrainingDiverged, match="learning rate"):
+        lottery.train_many(small_cifar, inits, lr=500.0, steps=50)
+
+
+def test_half_loss_step():
+    losses = np.array([[1.0, 0.8, 0.4, 0.1], [1.0, 0.9, 0.8, 0.7]])
+    np.testing.assert_array_equal(lottery.half_loss_step(losses), [2.0, np.nan])
+
+
+# --- the ticket experiment ------------------------------------------------------------------------
+
+
+def test_ticket_run_shapes_and_accuracies(small_cifar, run):
+    assert run.ks.tolist() == [2, 5, 10] and run.variants == lottery.VARIANTS
+    assert run.loss.shape == (3, 3, 401) and run.test_accuracy.shape == (3, 3)
+    assert run.history.steps[-1] == 400 and set(run.history.steps) <= set(lottery.RACE_STEPS) | {400}
+    # the winning ticket of size 5, retrained, gives the recorded loss and accuracies
+    ticket = lottery.ticket_inits(run.history, 5)["winning ticket"]
+    reference = train(small_cifar, init=ticket, steps=400, record_steps=[0, 400], progress=False)
+    np.testing.assert_allclose(run.loss[1, 0], reference.loss, rtol=1e-10)
+    assert run.test_accuracy[1, 0] == accuracy(reference.final, small_cifar.X_test, small_cifar.y_test)
+    assert run.train_accuracy[1, 0] == accuracy(reference.final, small_cifar.X_train, small_cifar.y_train)
+    assert run.k_index(1) == 0 and run.k_index(5) == 1 and run.k_index(7) == 1 and run.k_index(99) == 2
+
+
+def test_ticket_run_clips_k_to_the_width(small_cifar):
+    narrow = lottery.ticket_run(small_cifar, width=3, steps=20, ks=(2, 5, 10))
+    assert narrow.ks.tolist() == [2, 3]
+
+
+def test_small_winning_tickets_fit_better_than_random_ones(small_cifar, run):
+    # on this small task a 2-neuron winning ticket reaches a lower training loss than a fresh one
+    assert run.loss[0, 0, -1] < run.loss[0, 1, -1]
+
+
+# --- the race prediction --------------------------------------------------------------------------
+
+
+def test_predictor_scores(run):
+    h = run.history
+    index = h.index(7)
+    np.testing.assert_array_equal(lottery.predictor_score(h, lottery.PREDICTORS[0], 7), h.cos_delta[index])
+    np.testing.assert_array_equal(lottery.predictor_score(h, lottery.PREDICTORS[1], 7),
+                                  h.norm_product[0] * h.cos_delta[index])
+    np.testing.assert_array_equal(lottery.predictor_score(h, lottery.PREDICTORS[2], 7), h.norm_product[index])
+    with pytest.raises(ValueError, match="unknown predictor"):
+        lottery.predictor_score(h, "luck", 7)
+
+
+def test_race_prediction_is_overlap_and_spearman(run):
+    h = run.history
+    steps = [0, 10, 50]
+    prediction = lottery.race_prediction(h, 5, steps)
+    assert tuple(prediction) == lottery.PREDICTORS
+    for name, (overlap, rho) in prediction.items():
+        for step, o, r in zip(steps, overlap, rho):
+            score = lottery.predictor_score(h, name, step)
+            assert o == top_k_overlap(score, h.norm_product[-1], 5)
+            assert r == pytest.approx(spearmanr(score, h.norm_product[-1]).statistic, abs=1e-12)
+    # at the last recorded step the norm product predicts itself perfectly
+    overlap, rho = lottery.race_prediction(h, 5, [h.steps[-1]])[lottery.PREDICTORS[2]]
+    assert overlap[0] == 1.0 and rho[0] == pytest.approx(1.0)
+
+
+# --- checks and figures ---------------------------------------------------------------------------
+
+
+def test_checks_pass_the_references_and_catch_mistakes(monkeypatch):
+    monkeypatch.setattr(checks, "_RESULTS", {})
+    assert checks.top_k_mask(lottery.top_k_mask).status == "passed"
+    assert checks.top_k_mask(lambda s, k: np.argsort(-s)[:k]).status == "failed"
+    assert checks.winning_ticket(lottery.winning_ticket).status == "passed"
+    wrong = lambda init, final, k: final.subset(lottery.top_k_mask(norm_product(final), k))  # noqa: E731
+    assert checks.winning_ticket(wrong).status == "failed"
+
+    def stub(*args):
+        raise NotImplementedError("Exercise 4.2")
+
+    assert checks.winning_ticket(stub).status == "not attempted"
+    assert checks.winning_ticket(Params).status == "errored"
+
+
+def test_figures_draw(run):
+    figures = [plotting.plot_ticket_losses([run, run], 5), plotting.plot_ticket_sizes(run, "final loss", k=5),
+               plotting.plot_ticket_sizes([run, run], "test accuracy"), plotting.plot_ticket_comparison([run], (2, 10)),
+               plotting.plot_race_prediction([run.history], 5, "spearman"), plotting.plot_lottery_panel(run, 5)]
+    assert all(isinstance(fig, plt.Figure) for fig in figures)
+    with pytest.raises(ValueError, match="quantity"):
+        plotting.plot_ticket_sizes(run, "luck")
+    plt.close("all")
+
+
+def test_ticket_run_cached_ignores_how_arguments_are_passed(small_cifar):
+    a = lottery.ticket_run_cached(small_cifar, 1e-3, 5, 0.5, 20, 0)
+    b = lottery.ticket_run_cached(small_cifar, steps=20, seed=0, scale=0.001, width=5.0, lr=0.5)
+    assert a is b
+
+
+def test_summarise_runs(run):
+    summary = lottery.summarise_runs([run, run])
+    assert summary["final_loss"].shape == (2, 3, 3) and summary["test_std"].shape == (3, 3)
+    np.testing.assert_allclose(summary["loss_geomean"], run.loss[..., -1])
+    np.testing.assert_array_equal(summary["misfit"][0], np.rint((1 - run.train_accuracy) * 24))
+    np.testing.assert_array_equal(summary["test_std"], 0.0)
+    assert summary["full_final_loss"][0] == run.history.loss[-1]
