@@ -398,3 +398,49 @@ def prune_by_norm(learner_fn) -> CheckResult:
     return run_check("5.2", _pruned_function(learner_fn), _pruned_function(compression.prune_by_norm), cases,
                      hint="a_α = |v_α| ‖w_α‖ (np.linalg.norm(params.W, axis=1)); keep the indices of the k "
                           "largest (np.argsort(-a)[:k]) and return params.subset(those indices)")
+
+
+# --- Notebook 02: unlocking ---
+
+
+def _switch_cases():
+    """Pairs of small fixed bool gating patterns (d, N), including a neuron that does not change."""
+    cases = []
+    for seed, (d, n) in enumerate([(3, 5), (4, 8), (1, 6)]):
+        rng = np.random.default_rng(20 + seed)
+        before = rng.random((d, n)) < 0.5
+        after = before ^ (rng.random((d, n)) < 0.3)
+        after[0] = before[0]                     # neuron 0 keeps its pattern
+        cases.append((before, after))
+    return cases
+
+
+def gating_switches(learner_fn) -> CheckResult:
+    """Check of Exercise 2.1 (notebooks/02_unlocking.ipynb): per-neuron counts of samples switched on / off."""
+    from . import observables
+
+    return run_check("2.1", learner_fn, observables.gating_switches, _switch_cases(),
+                     hint="switched on: inactive before and active after, (~before & after); switched off: "
+                          "(before & ~after); sum over the samples (axis=1) and return the two arrays as a tuple")
+
+
+def target_after_flips(learner_fn) -> CheckResult:
+    """Check of Exercise 2.2 (notebooks/02_unlocking.ipynb): the target once some samples switch side."""
+    from . import observables
+    from .model import init_params
+
+    cases = []
+    for seed in range(3):
+        rng = np.random.default_rng(30 + seed)
+        X = rng.normal(size=(8, 3))
+        X /= np.linalg.norm(X, axis=1, keepdims=True)
+        y = np.where(np.arange(8) % 2 == 0, 1.0, -1.0)
+        params = init_params(3, 4, 0.5, seed=seed)
+        flipped = np.zeros((4, 8), dtype=bool)
+        flipped[np.arange(4), rng.integers(0, 8, size=4)] = True   # one sample per neuron switches side
+        if seed == 2:
+            flipped[1] = False                                        # a neuron with no flip keeps its target
+        cases.append((params, X, y, flipped))
+    return run_check("2.2", learner_fn, observables.target_after_flips, cases,
+                     hint="new gating = old gating XOR flipped (np.logical_xor or ^); keep the current residual "
+                          "r = y − f(X); u' = (g' * r) @ X / N; then normalise each row and multiply by sign(v)")

@@ -186,3 +186,143 @@ def shared_pattern_groups(gating: np.ndarray, v: np.ndarray) -> list[np.ndarray]
     inverse = inverse.ravel()
     groups = [np.flatnonzero(inverse == label) for label in np.flatnonzero(counts >= 2)]
     return sorted(groups, key=lambda members: (-len(members), members[0]))
+
+
+# --- Notebook 02: unlocking ---
+# A neuron's target depends on its gating pattern; when rotation switches samples on or off ("flips"),
+# the target moves and the neuron is released towards a new one. These functions count flips in a
+# recorded run (anything with `steps`, `gating_at(i)`, `v`, `clusters`, and `weights` for 2-D toys, i.e.
+# a `training.History`) and measure angles to fixed directions.
+
+
+def gating_switches(gating_before: np.ndarray, gating_after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per neuron, how many samples switched on (off → active) and off (active → off); two (d,) ints.
+
+    gating_before, gating_after: bool (d, N) patterns at two times. on + off = `gating_flips`.
+    """
+    before, after = np.asarray(gating_before, dtype=bool), np.asarray(gating_after, dtype=bool)
+    return np.sum(~before & after, axis=1), np.sum(before & ~after, axis=1)
+
+
+def gating_stack(history, indices=None) -> np.ndarray:
+    """The unpacked gating patterns at the recorded indices (default: all); bool (R', d, N)."""
+    indices = range(len(history.steps)) if indices is None else indices
+    return np.array([history.gating_at(int(i)) for i in indices])
+
+
+def flip_counts(gatings: np.ndarray) -> np.ndarray:
+    """Flips between consecutive patterns of a stack (R, d, N): (R−1, d) ints, row k = between k and k+1."""
+    gatings = np.asarray(gatings, dtype=bool)
+    return np.sum(gatings[1:] != gatings[:-1], axis=2)
+
+
+def dense_record_steps(steps: int, every: int = 10, until: int = 1000, n_log: int = 12) -> np.ndarray:
+    """Record steps for counting flips: 0, every, 2·every, … up to `until`, then `n_log` log-spaced to `steps`.
+
+    Regular spacing matters: samples that sit right on a neuron's boundary can switch back and forth at
+    every step, so flips counted over intervals of different lengths are not comparable. Memory: the
+    recorder keeps a (d, d) float32 cosine matrix per record (300 neurons: 360 kB), so keep it to ~100s.
+    """
+    steps, every, until = int(steps), int(every), int(until)
+    if steps < 1 or every < 1:
+        raise ValueError(f"steps and every must be ≥ 1, got steps={steps}, every={every}.")
+    chosen = list(np.arange(0, min(until, steps) + 1, every))
+    if steps > chosen[-1]:
+        for step in np.round(np.geomspace(max(chosen[-1], 1), steps, n_log + 1)).astype(int):
+            if step - chosen[-1] >= every:     # later intervals are never shorter than the grid's
+                chosen.append(int(step))
+        if chosen[-1] != steps:
+            chosen.append(steps)               # the last interval may be shorter than `every`
+    return np.array(chosen, dtype=int)
+
+
+def target_after_flips(params: Params, X: np.ndarray, y: np.ndarray, flipped: np.ndarray) -> np.ndarray:
+    """The target each neuron would have once the samples marked in `flipped` switch side; (d, D) unit rows.
+
+    flipped: bool (d, N), True where sample i changes side for neuron α (on → off or off → on). The
+    residual is kept at its current value (it changes little over the few steps a flip takes), so
+    t̂_new = sign(v_α) u'_α/‖u'_α‖ with u'_α = (1/N) Σ_i r_i g'_αi x_i and g' = g XOR flipped.
+    """
+    new_gating = gating_pattern(params, X) ^ np.asarray(flipped, dtype=bool)
+    u_new = (new_gating * residual(params, X, y)) @ X / len(y)
+    return np.sign(params.v)[:, None] * _unit_rows(u_new)
+
+
+def angle_to(W: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Angle in degrees between each row of W (..., D) and one fixed direction (D,); NaN for zero rows."""
+    W, direction = np.asarray(W, dtype=float), np.asarray(direction, dtype=float)
+    norms = np.linalg.norm(W, axis=-1) * np.linalg.norm(direction)
+    cosine = np.divide(W @ direction, norms, out=np.full(norms.shape, np.nan), where=norms > 0)
+    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+
+def recorded_targets(history, X: np.ndarray, y: np.ndarray, neuron: int) -> np.ndarray:
+    """Exact target direction t̂ of one neuron at every record, from the weight snapshots; (R, D).
+
+    Needs `history.weights` (kept for toy data with D ≤ 64 only).
+    """
+    if history.weights is None:
+        raise ValueError("This history holds no weight snapshots (only toy data keeps them).")
+    return np.array([target_direction(Params(W, v), X, y)[neuron] for W, v in zip(history.weights, history.v)])
+
+
+def first_unlocking(history, X: np.ndarray, y: np.ndarray, neuron: int = 0) -> dict | None:
+    """The first recorded interval in which `neuron` changes its gating pattern (None if it never does).
+
+    Returns dict(index_before, index_after, step (the first recorded step with the new pattern),
+    switched_on, switched_off (sample indices), old_target, new_target (exact targets at the two records,
+    from the weight snapshots), jump (degrees between them)).
+    """
+    gatings = gating_stack(history)[:, neuron]                      # (R, N)
+    changed = np.flatnonzero(np.any(gatings[1:] != gatings[:-1], axis=1))
+    if changed.size == 0:
+        return None
+    before, after = int(changed[0]), int(changed[0]) + 1
+    targets = recorded_targets(history, X, y, neuron)
+    return dict(index_before=before, index_after=after, step=int(history.steps[after]),
+                switched_on=np.flatnonzero(~gatings[before] & gatings[after]),
+                switched_off=np.flatnonzero(gatings[before] & ~gatings[after]),
+                old_target=targets[before], new_target=targets[after],
+                jump=float(angle_to(targets[before], targets[after])))
+
+
+def unlocking_summary(history, regular_every: int | None = None) -> dict:
+    """Flip statistics of a recorded run, for plots and a time slider (compute once, then scrub).
+
+    Uses the records on a regular grid (every `regular_every` steps; default: the most common spacing
+    of the recorded steps) plus the later records. Returns a dict of arrays:
+    steps (R',); grid_end, the last step of the regular grid (later intervals are longer, so their
+    flips are net changes over a long time and undercount); flips (R'−1, d) per neuron and interval; rate (R'−1,) flips per step, all neurons;
+    changed (R'−1,) neurons whose pattern changed in the interval; distance_to_final (R', d) samples on
+    which each neuron's pattern differs from its final one; agreement_within / agreement_between (R',)
+    mean fraction of samples on which two neurons agree (both on or both off), for pairs in the same
+    final cluster (≥ 2 neurons) and in different ones; labels (d,) final clusters.
+    """
+    from .compression import within_between  # imported here: compression imports this module
+
+    steps = np.asarray(history.steps)
+    every = regular_every or int(np.bincount(np.diff(steps)).argmax())
+    on_grid = steps % every == 0
+    grid = steps[on_grid]
+    leading = np.cumprod(grid == every * np.arange(len(grid)))      # 0, every, 2·every, … without a gap
+    grid_end = grid[leading.sum() - 1] if leading.any() else -1      # no grid from 0: keep every record
+    keep = np.flatnonzero((on_grid & (steps <= grid_end)) | (steps > grid_end))
+    gatings = gating_stack(history, keep)
+    flips = flip_counts(gatings)
+    labels = np.asarray(history.clusters[-1])
+    agreement = np.array([within_between(gating_agreement(g), labels) for g in gatings])
+    return dict(steps=steps[keep], grid_end=int(max(grid_end, 0)), flips=flips,
+                rate=flips.sum(axis=1) / np.diff(steps[keep]),
+                changed=np.sum(flips > 0, axis=1), distance_to_final=np.sum(gatings != gatings[-1], axis=2),
+                agreement_within=agreement[:, 0], agreement_between=agreement[:, 1], labels=labels)
+
+
+def small_init_target_track(history, X: np.ndarray, y: np.ndarray, neuron: int, indices=None) -> np.ndarray:
+    """One neuron's target with r = y (`small_init_target`) at the recorded indices; (R', D).
+
+    Needs only the recorded gating patterns and signs of v, so it works on CIFAR runs (no weights kept).
+    Valid while the network output is still small (f ≈ 0, before the loss drops).
+    """
+    indices = range(len(history.steps)) if indices is None else indices
+    return np.array([small_init_target(history.gating_at(int(i))[neuron:neuron + 1], history.v[int(i), neuron:neuron + 1],
+                                       X, y)[0] for i in indices])

@@ -226,8 +226,8 @@ def plot_frozen_neuron(delta0_deg: float = 60.0, k: float = 1.0, lr: float = 0.0
     norm_ax.semilogy(t[::every], a[::every], "o", color=OKABE_ITO[5], markersize=4, fillstyle="none",
                      label="simulation")
     norm_ax.semilogy(t, theory.frozen_neuron_asymptote(a0, delta0, k, t), "--", color=OKABE_ITO[2],
-                     label="a(0) e^{2kt} cos⁴(δ₀/2)")
-    norm_ax.semilogy(t, a0 * np.exp(2 * k * t), ":", color="0.4", label="a(0) e^{2kt} (δ₀=0)")
+                     label=r"asymptote $a(0)\,e^{2kt}\cos^4(\delta_0/2)$")
+    norm_ax.semilogy(t, a0 * np.exp(2 * k * t), ":", color="0.4", label=r"aligned neuron $a(0)\,e^{2kt}$")
     norm_ax.set(xlabel="time t = step·η", ylabel="norm product a = |v| ‖w‖",
                 title=f"Exponential growth, head start cos⁴(δ₀/2)={np.cos(delta0 / 2) ** 4:.2g}")
     for ax in (angle_ax, norm_ax):
@@ -286,7 +286,9 @@ def plot_growth_rates(history: History, steps, ax=None):
                    **fill)
     low, high = ax.get_xlim()
     ax.plot([low, high], [low, high], "k:", linewidth=1, label="measured = predicted")
-    ax.set(xlabel="predicted ȧ_α / a_α (per unit time)", ylabel="measured ȧ_α / a_α",
+    ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.set(xlabel="predicted ȧ_α / a_α (per unit time; symlog)", ylabel="measured ȧ_α / a_α (symlog)",
            title="Growth rate: formula vs training")
     ax.legend(fontsize="x-small", ncol=2)
     return fig
@@ -300,10 +302,11 @@ def plot_conservation_drift(histories: dict, ax=None):
     fig, ax = axes_or_new(ax)
     styles = ["-", "--", "-.", ":"]
     for number, (label, history) in enumerate(histories.items()):
-        time = np.maximum(history.steps * history.config["lr"], 0.5)
-        ax.loglog(time, np.maximum(conservation_drift(history), 1e-12), linestyle=styles[number % 4],
-                  marker="os^D"[number % 4], markersize=3, color=OKABE_ITO[(4, 5, 2, 0)[number % 4]], label=label)
-    ax.set(xlabel="time t·η (0 drawn at 0.5)", ylabel="max_α |Δ(‖w‖² − v²)| / (‖w‖² + v²)",
+        later = history.steps > 0  # the drift is exactly 0 at step 0
+        ax.loglog(history.steps[later] * history.config["lr"], conservation_drift(history)[later],
+                  linestyle=styles[number % 4], marker="os^D"[number % 4], markersize=3,
+                  color=OKABE_ITO[(4, 5, 2, 0)[number % 4]], label=label)
+    ax.set(xlabel="time t·η (step t > 0)", ylabel="max_α |Δ(‖w‖² − v²)| / (‖w‖² + v²)",
            title="How well is ‖w_α‖² − v_α² conserved?")
     ax.legend(fontsize="small")
     return fig
@@ -481,4 +484,457 @@ def plot_race_at_step(history: History, step: int = 50):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
     plot_norm_products(history, step=step, ax=left)
     plot_race_with_rank(history, step, ax=right)
+    return fig
+
+
+# --- Notebook 04: lottery tickets ---
+
+#: line styles of the three retrained tickets (see neuronlab.lottery.VARIANTS) and of the full network
+TICKET_STYLE = {"winning ticket": dict(color=OKABE_ITO[4], linestyle="-", marker="o"),
+                "random init": dict(color=OKABE_ITO[5], linestyle="--", marker="s"),
+                "random subset": dict(color=OKABE_ITO[0], linestyle="-.", marker="^"),
+                "full network": dict(color="0.25", linestyle=":", marker="")}
+#: styles of the early predictors of the final top-k (see neuronlab.lottery.PREDICTORS)
+PREDICTOR_STYLE = (dict(color=OKABE_ITO[2], linestyle="-", marker="o"),
+                   dict(color=OKABE_ITO[6], linestyle="--", marker="D"),
+                   dict(color=OKABE_ITO[4], linestyle="-.", marker="s"))
+
+
+def _ticket_runs(runs):
+    """A list of TicketRuns (one per seed) from one run or a list."""
+    return list(runs) if isinstance(runs, (list, tuple)) else [runs]
+
+
+def _seed_band(ax, x, values, style, label, log=False):
+    """Mean over seeds (rows of `values`, (S, n)) as a line, min–max as a shaded band."""
+    centre = np.exp(np.mean(np.log(values), axis=0)) if log else np.mean(values, axis=0)
+    markevery = max(len(x) // 8, 1) if len(x) > 40 else 1
+    ax.plot(x, centre, label=label, markevery=markevery, markersize=5, **style)
+    if len(values) > 1:
+        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=style["color"], alpha=0.15,
+                        linewidth=0)
+
+
+def plot_ticket_losses(runs, k: int, ax=None):
+    """Training loss while retraining the k-neuron tickets (one TicketRun or a list over seeds), with the
+    full network's loss: geometric mean over seeds, min–max band, log scale. With a single run the
+    legend gives each network's held-out accuracy."""
+    runs = _ticket_runs(runs)
+    fig, ax = axes_or_new(ax)
+    index = runs[0].k_index(k)
+    steps = np.arange(runs[0].loss.shape[-1])
+    single = len(runs) == 1
+    accuracy = (lambda value: f", test acc {value:.2f}") if single else (lambda value: "")
+    _seed_band(ax, steps, np.array([r.history.loss for r in runs]), TICKET_STYLE["full network"],
+          f"full network (d={runs[0].history.init.width}){accuracy(runs[0].history.test_accuracy[-1])}", log=True)
+    for number, variant in enumerate(runs[0].variants):
+        _seed_band(ax, steps, np.array([r.loss[index, number] for r in runs]), TICKET_STYLE[variant],
+              variant + accuracy(runs[0].test_accuracy[index, number]), log=True)
+    ax.set_yscale("log")
+    seeds = f", {len(runs)} seeds" if len(runs) > 1 else ""
+    ax.set(xlabel="step t", ylabel="training loss", title=f"Retraining k={runs[0].ks[index]} neurons{seeds}")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_ticket_sizes(runs, quantity: str = "final loss", k: int | None = None, ax=None):
+    """A quantity of the retrained tickets against the ticket size k, one line per variant: mean over
+    seeds (geometric for the loss) with min–max error bars; the full network as a horizontal line.
+    quantity: "final loss" (training loss at the last step, log scale) or "test accuracy"."""
+    runs = _ticket_runs(runs)
+    fig, ax = axes_or_new(ax)
+    ks = runs[0].ks
+    if quantity == "final loss":
+        values = np.array([r.loss[..., -1] for r in runs])                       # (S, K, V)
+        full = np.array([r.history.loss[-1] for r in runs])
+    elif quantity == "test accuracy":
+        values = np.array([r.test_accuracy for r in runs])
+        full = np.array([r.history.test_accuracy[-1] for r in runs])
+    else:
+        raise ValueError(f"quantity must be 'final loss' or 'test accuracy', got {quantity!r}.")
+    offsets = np.array([-0.04, 0.0, 0.04])                                          # dodge on the log axis
+    for number, variant in enumerate(runs[0].variants):
+        mine = values[:, :, number]
+        centre = np.exp(np.log(mine).mean(axis=0)) if quantity == "final loss" else mine.mean(axis=0)
+        error = np.maximum([centre - mine.min(axis=0), mine.max(axis=0) - centre], 0)  # ≥ 0 despite rounding
+        ax.errorbar(ks * 10 ** offsets[number % 3], centre, yerr=error, capsize=3, label=variant,
+                    markersize=5, **TICKET_STYLE[variant])
+    full = np.exp(np.log(full).mean()) if quantity == "final loss" else full.mean()
+    ax.axhline(full, label="full network", **{**TICKET_STYLE["full network"], "marker": None})
+    if k is not None:
+        ax.axvline(ks[runs[0].k_index(k)], color="0.6", linewidth=6, alpha=0.3, label=f"k={ks[runs[0].k_index(k)]}")
+    ax.set_xscale("log")
+    ax.set_xticks(ks, [str(value) for value in ks])
+    ax.minorticks_off()
+    if quantity == "final loss":
+        ax.set_yscale("log")
+        ax.set(ylabel=f"training loss at t={runs[0].loss.shape[-1] - 1}", title="Who fits the training set?")
+    else:
+        ax.axhline(0.5, color="0.6", linestyle="-", linewidth=0.8)
+        ax.set(ylabel="held-out accuracy", title="Held-out accuracy (0.5 = chance)")
+    ax.set_xlabel("ticket size k (neurons)")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def plot_ticket_comparison(runs, ks=(5, 50)):
+    """The lottery experiment in one figure: loss curves at two ticket sizes, final training loss and
+    held-out accuracy against k (mean and min–max over the runs, one per seed)."""
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.4), layout="constrained")
+    for ax, k in zip(axes[0], ks):
+        plot_ticket_losses(runs, k, ax=ax)
+    plot_ticket_sizes(runs, "final loss", ax=axes[1, 0])
+    plot_ticket_sizes(runs, "test accuracy", ax=axes[1, 1])
+    return fig
+
+
+def plot_race_prediction(histories, k: int, quantity: str = "overlap", ax=None):
+    """How well early quantities predict the final top-k by a_α, against the step t they are taken at:
+    quantity "overlap" (fraction of the final top-k caught, chance k/d dotted) or "spearman" (rank
+    correlation with the final a_α over all neurons). Mean over histories (seeds), min–max band; the
+    step at which the loss has halved is marked."""
+    from .lottery import PREDICTORS, race_prediction
+
+    histories = list(histories) if isinstance(histories, (list, tuple)) else [histories]
+    fig, ax = axes_or_new(ax)
+    steps = histories[0].steps[:-1]
+    which = {"overlap": 0, "spearman": 1}[quantity]
+    predictions = [race_prediction(h, k, steps) for h in histories]
+    for name, style in zip(PREDICTORS, PREDICTOR_STYLE):
+        values = np.array([p[name][which] for p in predictions])
+        _seed_band(ax, np.maximum(steps, 0.5), values, style, name)
+    halves = [loss_half_step(h) for h in histories]
+    if None not in halves:
+        ax.axvline(np.mean(halves), color="0.3", linestyle=":", label=f"loss halved (t≈{np.mean(halves):.0f})")
+    if quantity == "overlap":
+        ax.axhline(k / histories[0].init.width, color="0.6", linestyle=(0, (1, 3)), label="chance k/d")
+        ax.set(ylabel=f"overlap with the final top-{k}", ylim=(0, 1.02), title=f"Who will be in the top {k}?")
+    else:
+        ax.set(ylabel="Spearman ρ with final a_α", ylim=(-0.2, 1.02), title="Rank correlation, all neurons")
+    ax.set_xscale("log")
+    ax.set_xlabel("step t at which the predictor is read (0 drawn at 0.5)")
+    ax.legend(fontsize="x-small", loc="best")
+    return fig
+
+
+def plot_lottery_panel(run, k: int = 10):
+    """The notebook's interactive figure for one TicketRun: loss curves of the k-neuron tickets, the
+    final training loss against k, and how early the final top-k can be predicted."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9), layout="constrained")
+    plot_ticket_losses(run, k, ax=axes[0])
+    plot_ticket_sizes(run, "final loss", k=k, ax=axes[1])
+    plot_race_prediction(run.history, int(run.ks[run.k_index(k)]), ax=axes[2])
+    return fig
+
+
+# --- Notebook 00: set-up ---
+def plot_training_overview(history: History, step: int | None = None):
+    """Loss curve and every neuron's norm product side by side, with a marker at `step`."""
+    fig, (loss_ax, norm_ax) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    plot_loss(history, step=step, ax=loss_ax)
+    plot_norm_products(history, step=step, ax=norm_ax)
+    return fig
+
+
+# --- Notebook 05: compression ---
+from .compression import LOSS_TARGET, compress, merge_error_curve  # noqa: E402
+
+#: line styles of the three ways to prune (see `compression.compress`)
+PRUNE_STYLE = {"norm": dict(color=OKABE_ITO[4], linestyle="-", marker="o", label="prune by a_α"),
+               "random": dict(color=OKABE_ITO[5], linestyle="--", marker="s", label="prune at random"),
+               "merged_norm": dict(color=OKABE_ITO[2], linestyle="-.", marker="^",
+                                   label="merge, then prune by a_α")}
+_METRIC_LABELS = {"train_loss": ("training loss", "Training loss"),
+                  "train_accuracy": ("training accuracy", "Training accuracy"),
+                  "test_loss": ("test loss", "Test loss"),
+                  "test_accuracy": ("test accuracy", "Test accuracy")}
+
+
+def _threshold_axis(ax):
+    """x axis for thresholds drawn at 1 − threshold on a log scale, labelled with the thresholds."""
+    ax.set_xscale("log")
+    ticks = np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5])
+    ax.set_xticks(ticks, [f"{1 - t:.{int(round(-np.log10(t)))}f}" for t in ticks])
+    ax.minorticks_off()
+    if not ax.xaxis_inverted():
+        ax.invert_xaxis()
+    ax.set_xlabel("cluster threshold (cos sim), log scale in 1 − threshold")
+
+
+def plot_merge_error(curve: dict, current: float | None = None, ax=None):
+    """|change of the training loss| caused by merging (left axis, circles) and the width after merging
+    (right axis, dashed squares) against the cluster threshold (from `compression.merge_error_curve`).
+    `current` draws a dotted line at that threshold."""
+    fig, ax = axes_or_new(ax, figsize=(5.2, 3.6))
+    x = 1 - curve["threshold"]
+    change = np.abs(curve["loss_change"])
+    ax.plot(x, np.where(change > 0, change, np.nan), color=OKABE_ITO[4], marker="o", label="|Δ training loss|")
+    ax.set_yscale("log")
+    twin = ax.twinx()
+    twin.plot(x, curve["width"], color=OKABE_ITO[0], marker="s", linestyle="--", label="neurons after merging")
+    twin.set_ylim(0, 1.05 * max(curve["width"].max(), 1))
+    twin.set_ylabel("neurons after merging")
+    if current is not None:
+        ax.axvline(1 - current, color="k", linestyle=":", label=f"threshold {current:g}")
+    _threshold_axis(ax)
+    ax.set(ylabel="|Δ training loss| from merging", title="Merging: error against threshold")
+    ax.yaxis.label.set_color(OKABE_ITO[4])
+    twin.yaxis.label.set_color("#A06A00")
+    handles = [h for a in (ax, twin) for h in a.get_legend_handles_labels()[0]]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize="x-small", loc="upper right")
+    return fig
+
+
+def _band_plot(ax, x, values, style):
+    """Mean of the rows of `values` as a line and their min–max as a shaded band."""
+    values = np.atleast_2d(values)
+    markevery = max(len(x) // 10, 1)
+    ax.plot(x, values.mean(axis=0), markevery=markevery, markersize=4, linewidth=1.5, **style)
+    if len(values) > 1:
+        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=style["color"], alpha=0.18,
+                        linewidth=0)
+
+
+def plot_pruning(report: dict, axes=None, metrics=("train_loss", "train_accuracy", "test_accuracy")):
+    """Loss / accuracy against the number of neurons kept (from `compression.compress`): pruning by norm
+    product, at random (mean of the seeds, min–max band) and after merging. One panel per metric."""
+    if axes is None:
+        fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.6), layout="constrained",
+                                 squeeze=False)
+        axes = axes[0]
+    fig = axes[0].figure
+    for ax, metric in zip(axes, metrics):
+        for name, style in PRUNE_STYLE.items():
+            curve = report[name]
+            if curve is None:
+                continue
+            label = style["label"] + (f" ({len(curve[metric])} seeds)" if name == "random" else "")
+            _band_plot(ax, curve["kept"][1:], np.atleast_2d(curve[metric])[:, 1:], {**style, "label": label})
+        reference = report["before"][metric]
+        if metric.endswith("loss"):
+            ax.set_yscale("log")
+            if metric == "train_loss":
+                ax.axhline(report["loss_target"], color="0.35", linestyle=":",
+                           label=f"loss {report['loss_target']:g}")
+        else:
+            ax.axhline(reference, color="0.35", linestyle=":", label=f"full network ({reference:.2f})")
+            ax.set_ylim(min(0.45, reference - 0.05), 1.02)
+        ax.set_xscale("log")
+        ylabel, title = _METRIC_LABELS[metric]
+        ax.set(xlabel="neurons kept k", ylabel=ylabel, title=title)
+        ax.legend(fontsize="x-small", loc="lower left" if metric.endswith("loss") else "lower right")
+    return fig
+
+
+#: styles of the widths of `plot_compression_sweep`
+SWEEP_STYLE = {"merged_width": dict(color=OKABE_ITO[0], linestyle="-", marker="o", label="after merging"),
+               "k_loss_norm": dict(color=OKABE_ITO[4], linestyle=":", marker="D",
+                                   label="prune only, loss ≤ {target:g}"),
+               "k_loss_merged": dict(color=OKABE_ITO[2], linestyle="--", marker="s",
+                                     label="merge + prune, loss ≤ {target:g}"),
+               "k_accuracy_merged": dict(color=OKABE_ITO[6], linestyle="-.", marker="^",
+                                         label="merge + prune, training accuracy kept")}
+
+
+def plot_compression_sweep(sweep: dict, ax=None):
+    """Widths after compression against the initialisation scale (from `compression.compression_sweep`):
+    mean over the seeds, error bars from min to max."""
+    fig, ax = axes_or_new(ax, figsize=(5.6, 3.8))
+    for name, style in SWEEP_STYLE.items():
+        values = sweep[name]
+        mean = np.nanmean(values, axis=1)
+        error = np.array([mean - np.nanmin(values, axis=1), np.nanmax(values, axis=1) - mean])
+        ax.errorbar(sweep["scale"], mean, yerr=error, capsize=3, markersize=5,
+                    **{**style, "label": style["label"].format(target=sweep["loss_target"])})
+    ax.axhline(sweep["width"], color="0.35", linestyle=(0, (1, 3)), label=f"trained width {sweep['width']}")
+    ax.set_xscale("log")
+    ax.set(xlabel="initialisation scale s", ylabel="neurons", ylim=(0, 1.08 * sweep["width"]),
+           title="How far each network compresses")
+    ax.legend(fontsize="x-small", loc="upper left")
+    return fig
+
+
+def plot_compression_panel(history: History, task, threshold: float = CLUSTER_THRESHOLD, n_random: int = 5):
+    """The notebook's interactive figure: clusters at `threshold`, the merge error against the
+    threshold, and the training loss of the pruned networks (by a_α, at random, after merging)."""
+    report = compress(history.final, task, threshold, n_random=n_random)
+    fig, axes = plt.subplots(1, 3, figsize=(14.5, 4.0), layout="constrained")
+    plot_cosine_similarity(history, int(history.steps[-1]), ax=axes[0], threshold=threshold)
+    plot_merge_error(merge_error_curve(history.final, task), current=threshold, ax=axes[1])
+    change = report["after"]["train_loss"] - report["before"]["train_loss"]
+    axes[1].plot(1 - threshold, abs(change) if change != 0 else np.nan, "k*", markersize=12)
+    plot_pruning(report, axes=[axes[2]], metrics=("train_loss",))
+    config = history.config
+    fig.suptitle(f"s={config['scale']:g}, d={config['width']}, η={config['lr']:g}: merging at cos sim > "
+                 f"{threshold:g} leaves {report['merged'].width} of {report['width']} neurons "
+                 f"(Δ training loss {change:.1e}); merge + prune keeps the training accuracy with "
+                 f"{report['k_accuracy']['merged']} neurons", fontsize="medium")
+    return fig
+
+
+# --- Notebook 02: unlocking ---
+
+
+def _draw_circle_samples(task, ax, size=40):
+    """The 2-D samples (filled triangles: label +1, hollow: −1) on a faint unit circle."""
+    ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, color="0.85", linewidth=0.8))
+    positive = task.y_train > 0
+    ax.scatter(*task.X_train[positive].T, marker="^", color="0.2", s=size, zorder=3, label="sample, label +1")
+    ax.scatter(*task.X_train[~positive].T, marker="v", facecolors="white", edgecolors="0.2", s=size, zorder=3,
+               label="sample, label −1")
+    ax.set(aspect="equal", xlabel="x₁", ylabel="x₂")
+
+
+def plot_patterns_and_targets(task, params, neurons, ax=None, names=None):
+    """2-D toy: for each chosen neuron, its direction ŵ (arrow), its active half-plane (an arc at its own
+    radius, where w·x > 0) and its target t̂ (star on the same arc radius). Different gating patterns,
+    different targets; same pattern and same sign of v, same target.
+    """
+    from matplotlib.patches import Arc
+
+    from .observables import gating_pattern, target_direction
+
+    fig, ax = axes_or_new(ax, figsize=(5.2, 5.2))
+    _draw_circle_samples(task, ax)
+    targets = target_direction(params, task.X_train, task.y_train)
+    gating = gating_pattern(params, task.X_train)
+    styles = ["-", "--", "-.", ":"]
+    names = names or [f"neuron {n}" for n in neurons]
+    for k, (neuron, name) in enumerate(zip(neurons, names)):
+        colour, radius = OKABE_ITO[(4, 5, 2, 6)[k % 4]], 1.25 + 0.22 * k
+        w = params.W[neuron] / np.linalg.norm(params.W[neuron])
+        angle = np.degrees(np.arctan2(w[1], w[0]))
+        ax.add_patch(Arc((0, 0), 2 * radius, 2 * radius, theta1=angle - 90, theta2=angle + 90, color=colour,
+                         linestyle=styles[k % 4], linewidth=2))
+        ax.annotate("", xy=radius * w, xytext=(0, 0),
+                    arrowprops=dict(arrowstyle="-|>", color=colour, linestyle=styles[k % 4], linewidth=1.8))
+        ax.plot(*(radius * targets[neuron]), marker="*", markersize=16, color=colour, markeredgecolor="k",
+                linestyle="none", label=f"{name}: active on {gating[neuron].sum()} samples; ★ = its target")
+    limit = 1.35 + 0.22 * len(neurons)
+    ax.set(xlim=(-limit, limit), ylim=(-limit, limit), title="Gating pattern (arc) → target (★)")
+    ax.legend(fontsize="x-small", loc="lower left", framealpha=0.9)
+    return fig
+
+
+def plot_angles_to_targets(steps, angle_old, angle_new, event_step=None, step=None, ax=None,
+                           labels=("angle to old target", "angle to new target")):
+    """Angle (degrees) of a neuron to two fixed directions over time, with the unlocking step marked."""
+    fig, ax = axes_or_new(ax)
+    ax.plot(steps, angle_old, color=OKABE_ITO[5], linestyle="-", marker="o", markevery=max(len(steps) // 15, 1),
+            markersize=4, label=labels[0])
+    ax.plot(steps, angle_new, color=OKABE_ITO[4], linestyle="--", marker="s", markevery=max(len(steps) // 15, 1),
+            markersize=4, label=labels[1])
+    if event_step is not None:
+        ax.axvline(event_step, color="0.3", linestyle=":", label=f"pattern changes (t={event_step})")
+    if step is not None:
+        ax.axvline(step, color="k", linewidth=0.8, alpha=0.6)
+    ax.set(xlabel="step t", ylabel="angle (degrees)", ylim=(0, None))
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: int = 0):
+    """The locked-neuron toy: the path of ŵ on the circle with its old and new targets, and its angles to
+    both over time (the pattern change marked). Returns a Figure with two panels."""
+    from .observables import angle_to, first_unlocking, gating_stack, recorded_targets
+
+    fig, (circle_ax, angle_ax) = plt.subplots(1, 2, figsize=(10.5, 4.8), layout="constrained",
+                                              gridspec_kw=dict(width_ratios=(1, 1.2)))
+    step = int(history.steps[-1]) if step is None else step
+    index = history.index(step)
+    X, y = task.X_train, task.y_train
+    _draw_circle_samples(task, circle_ax)
+    directions = history.weights[:, neuron] / np.linalg.norm(history.weights[:, neuron], axis=1, keepdims=True)
+    radius = 1.1 + 0.2 * np.linspace(0, 1, len(directions))           # spiral outwards with time
+    path = circle_ax.scatter(*(radius[:, None] * directions).T, c=history.steps, cmap=MAGNITUDE_CMAP, s=6,
+                             zorder=2)
+    fig.colorbar(path, ax=circle_ax, label="step t (path of ŵ)", shrink=0.8)
+    circle_ax.annotate("", xy=1.05 * directions[index], xytext=(0, 0),
+                       arrowprops=dict(arrowstyle="-|>", color="k", linewidth=1.8))
+    event = first_unlocking(history, X, y, neuron)
+    gating = gating_stack(history)[:, neuron]
+    targets = recorded_targets(history, X, y, neuron)
+    if event is None:
+        circle_ax.plot(*(1.45 * targets[index]), marker="*", markersize=15, color=OKABE_ITO[5], linestyle="none",
+                       label="target (never changes)")
+        old = new = targets[0]
+        title = "no pattern change"
+    else:
+        old, new = event["old_target"], event["new_target"]
+        circle_ax.plot(*(1.45 * old), marker="*", markersize=15, color=OKABE_ITO[5], markeredgecolor="k",
+                       linestyle="none", label="old target")
+        if np.any(new):
+            circle_ax.plot(*(1.45 * new), marker="P", markersize=12, color=OKABE_ITO[4], markeredgecolor="k",
+                           linestyle="none", label="new target")
+        for sample in np.concatenate([event["switched_off"], event["switched_on"]]):
+            normal = np.array([-X[sample, 1], X[sample, 0]])             # boundary w·x_i = 0
+            circle_ax.plot(*np.array([-1.5 * normal, 1.5 * normal]).T, color="0.5", linestyle=":", linewidth=1,
+                           label="boundary w·x = 0 of the sample that switches")
+        n_changes = int(np.sum(np.any(gating[1:] != gating[:-1], axis=1)))
+        if np.isfinite(event["jump"]):
+            title = f"t={event['step']}: pattern changes, target jumps {event['jump']:.0f}° ({n_changes} changes in all)"
+        else:
+            title = f"t={event['step']}: active on no sample any more, the neuron stops (it dies)"
+    circle_ax.set(xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), title=f"ŵ at t={history.steps[index]} (arrow)")
+    handles, labels = circle_ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    circle_ax.legend(unique.values(), unique.keys(), fontsize="x-small", loc="upper left", framealpha=0.9,
+                     bbox_to_anchor=(0, -0.14), ncols=2)
+    W = history.weights[:, neuron]
+    plot_angles_to_targets(history.steps, angle_to(W, old), angle_to(W, new),
+                           None if event is None else event["step"], step, ax=angle_ax)
+    angle_ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_unlocking_panel(history: History, summary: dict, step: int):
+    """CIFAR: flips per step next to the loss, which neurons flip when, and how cluster-mates come to agree.
+
+    summary: `observables.unlocking_summary(history)`. A vertical line marks `step` in every panel.
+    """
+    steps, flips = summary["steps"], summary["flips"]
+    fig, (rate_ax, raster_ax, agree_ax) = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
+    interval = int(np.clip(np.searchsorted(steps, step, side="left") - 1, 0, len(flips) - 1))
+    # (a) flip rate and loss
+    mids = steps[1:]
+    on_grid = mids <= max(summary["grid_end"], mids[0])
+    rate_ax.plot(mids[on_grid], summary["rate"][on_grid], color=OKABE_ITO[5], marker="o",
+                     markersize=3, label=f"flips per step, all neurons (intervals of {mids[0] - steps[0]} steps)")
+    loss_ax = rate_ax.twinx()
+    loss_ax.plot(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], linestyle="--", label="train loss")
+    loss_ax.set_ylabel("train loss", color=OKABE_ITO[4])
+    half = loss_half_step(history)
+    if half is not None:
+        rate_ax.axvline(half, color="0.4", linestyle=":", label=f"loss halved (t={half})")
+    rate_ax.axvline(step, color="k", linewidth=0.8)
+    rate_ax.set(xlabel="step t", ylabel="flips per step", xlim=(0, summary["grid_end"] or steps[-1]), ylim=(0, None),
+                title=f"({steps[interval]}, {steps[interval + 1]}]: {flips[interval].sum()} flips, "
+                      f"{summary['changed'][interval]} neurons")
+    lines = rate_ax.get_legend_handles_labels()[0] + loss_ax.get_legend_handles_labels()[0]
+    rate_ax.legend(lines, [line.get_label() for line in lines], fontsize="x-small", loc="upper right")
+    # (b) raster: flips per neuron and interval, neurons ordered by final cluster
+    order = cluster_order(summary["labels"])
+    shown = on_grid
+    image = raster_ax.imshow(flips[shown][:, order].T, aspect="auto", cmap=MAGNITUDE_CMAP, interpolation="nearest",
+                             extent=(0, shown.sum(), len(order), 0), vmin=0,
+                             vmax=max(np.percentile(flips[shown], 99), 1))
+    ticks = np.linspace(0, shown.sum() - 1, 5).astype(int)
+    raster_ax.set_xticks(ticks + 0.5, [str(steps[1:][t]) for t in ticks])
+    raster_ax.axvline(min(interval, shown.sum() - 1) + 0.5, color="w", linewidth=1)
+    raster_ax.set(xlabel="end of interval (step)", ylabel="neuron (ordered by final cluster)",
+                  title="Which neurons flip when")
+    fig.colorbar(image, ax=raster_ax, label="flips in the interval")
+    # (c) agreement of gating patterns within / between final clusters
+    plot_steps = np.maximum(steps, 1)
+    agree_ax.semilogx(plot_steps, summary["agreement_within"], color=OKABE_ITO[2], marker="o", markersize=3,
+                      label="same final cluster")
+    agree_ax.semilogx(plot_steps, summary["agreement_between"], color=OKABE_ITO[0], marker="s", markersize=3,
+                      linestyle="--", label="different clusters")
+    own_final = 1 - np.median(summary["distance_to_final"], axis=1) / history.n_samples
+    agree_ax.semilogx(plot_steps, own_final, color="0.3", linestyle=":",
+                      label="agreement with own final pattern (median)")
+    agree_ax.axvline(max(step, 1), color="k", linewidth=0.8)
+    agree_ax.set(xlabel="step t (0 drawn at 1)", ylabel="fraction of samples on the same side", ylim=(0.4, 1.02),
+                 title="Gating agreement of pairs of neurons")
+    agree_ax.legend(fontsize="x-small", loc="center right")
     return fig
