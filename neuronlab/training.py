@@ -106,7 +106,8 @@ def _snapshot(params: Params, task: Task, keep_weights: bool) -> dict:
 class _RowSpaceState:
     """The network in row-space coordinates: W = W0 + B X, for fast exact gradient descent.
 
-    All heavy products use the N×N Gram matrix K = X Xᵀ and the fixed projections X W0ᵀ.
+    All heavy products use the N×N Gram matrix K = X Xᵀ and the fixed projections X W0ᵀ. B is stored
+    transposed, Bt = Bᵀ of shape (N, d), so that every per-step array is (N, d) and contiguous.
     """
 
     def __init__(self, init: Params, X, y, X_test, dtype, device):
@@ -115,28 +116,34 @@ class _RowSpaceState:
         self.W0, self.v = as_tensor(init.W), as_tensor(init.v).clone()
         self.K = self.X @ self.X.T                              # (N, N)
         self.P0 = self.X @ self.W0.T                            # (N, d) pre-activations at t=0
-        self.B = torch.zeros(init.width, len(y), dtype=dtype, device=device)
+        self.Bt = torch.zeros(len(y), init.width, dtype=dtype, device=device)
         self.X_test = as_tensor(X_test)
         self.test_P0 = self.X_test @ self.W0.T                  # (M, d)
         self.test_K = self.X_test @ self.X.T                    # (M, N)
         self.G0 = self.W0 @ self.W0.T                           # (d, d), computed once
 
-    def preactivations(self):
-        """H = X Wᵀ = X W0ᵀ + K Bᵀ; (N, d)."""
-        return self.P0 + self.K @ self.B.T
+    @property
+    def B(self):
+        """Row-space coefficients: W = W0 + B X; (d, N)."""
+        return self.Bt.T
 
     def forward(self):
-        """Pre-activations (N, d), residual (N,) and loss of the current weights."""
-        H = self.preactivations()
-        residual = self.y - torch.relu(H) @ self.v
-        return H, residual, 0.5 * torch.mean(residual**2)
+        """Pre-activations H = X Wᵀ = X W0ᵀ + K Bᵀ (N, d), activations relu(H), residual (N,), loss."""
+        H = torch.addmm(self.P0, self.K, self.Bt)
+        activations = torch.relu(H)
+        residual = self.y - activations @ self.v
+        return H, activations, residual, 0.5 * torch.mean(residual**2)
 
-    def step(self, H, residual, lr: float):
-        """One gradient-descent step given the current forward pass (simultaneous update)."""
+    def step(self, H, activations, residual, lr: float):
+        """One gradient-descent step given the current forward pass (simultaneous update).
+
+        w_α += η v_α u_α with u_α = (1/N) Σ_i r_i g_αi x_i, i.e. B[α, i] += (η/N) v_α g_αi r_i;
+        v_α += η w_α·u_α with w_α·u_α = (1/N) Σ_i r_i relu(h_αi).
+        """
         N = len(residual)
-        gated_residual = ((H > 0) * residual[:, None]).T / N    # (d, N): u_α = gated_residual[α] X
-        w_dot_u = torch.relu(H).T @ residual / N                # (d,): w_α · u_α
-        self.B += lr * self.v[:, None] * gated_residual
+        w_dot_u = activations.T @ residual / N                  # (d,)
+        gated_residual = (H > 0) * residual[:, None]            # (N, d): g_αi r_i
+        self.Bt.addcmul_(gated_residual, self.v[None, :], value=lr / N)
         self.v += lr * w_dot_u
 
     def weights(self) -> Params:
@@ -145,7 +152,7 @@ class _RowSpaceState:
 
     def snapshot(self, y_test, keep_weights: bool) -> dict:
         """The recorded quantities, computed in the row space (same values as `_snapshot`)."""
-        H, residual, _ = self.forward()
+        H, _, residual, _ = self.forward()
         N = len(residual)
         BP0 = self.B @ self.P0                                  # (d, d) = B X W0ᵀ
         gram = self.G0 + BP0 + BP0.T + self.B @ self.K @ self.B.T   # W Wᵀ
@@ -157,7 +164,7 @@ class _RowSpaceState:
         w_dot_u = torch.sum(gated_residual * H.T, dim=1)
         denominator = w_norm * u_norm
         cos_delta = torch.where(denominator > 0, torch.sign(self.v) * w_dot_u / denominator, 0.0)
-        test_H = self.test_P0 + self.test_K @ self.B.T
+        test_H = torch.addmm(self.test_P0, self.test_K, self.Bt)
         test_output = (torch.relu(test_H) @ self.v).cpu().numpy()
         train_output = (self.y - residual).cpu().numpy()
         numpy = lambda tensor: tensor.cpu().numpy()  # noqa: E731
@@ -262,13 +269,13 @@ def _rowspace_loop(task, init, lr, steps, recorded, dtype, device, bar):
     state = _RowSpaceState(init, task.X_train, task.y_train, task.X_test, dtype, device)
     losses, records = np.empty(steps + 1), []
     for step in range(steps + 1):
-        H, residual, step_loss = state.forward()
+        H, activations, residual, step_loss = state.forward()
         losses[step] = step_loss.item()
         _check_finite(losses[step], losses[0], step, lr)
         if step in recorded:
             records.append(state.snapshot(task.y_test, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
         if step < steps:
-            state.step(H, residual, lr)
+            state.step(H, activations, residual, lr)
             bar.update()
     return losses, records, state.weights()
 
