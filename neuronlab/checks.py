@@ -367,8 +367,8 @@ def merge_cluster(learner_fn) -> CheckResult:
     return run_check("5.1", _effective_neuron(learner_fn), _effective_neuron(compression.merge_cluster),
                      _merge_cases(), rtol=1e-6, atol=1e-10,
                      hint="return (w, v): the direction ŵ is the unit vector along Σ_α a_α ŵ_α with "
-                          "a_α = |v_α| ‖w_α‖, and v‖w‖ must equal Σ_α v_α ‖w_α‖ (e.g. w = √|c| ŵ, "
-                          "v = sign(c) √|c| with c = Σ_α v_α ‖w_α‖)")
+                          "a_α = |v_α| ‖w_α‖, and v‖w‖ must equal Σ_α v_α ‖w_α‖ "
+                          "(e.g. w = √|c| ŵ, v = sign(c) √|c| with c = Σ_α v_α ‖w_α‖)")
 
 
 def _pruned_function(fn):

@@ -327,13 +327,15 @@ def _toy_state(task, history: History, step: int):
     return index, params, target_direction(params, task.X_train, task.y_train)
 
 
-def plot_toy_alignment(task, history: History, step: int, ax=None):
+def plot_toy_alignment(task, history: History, step: int, ax=None, legend: bool = True):
     """2-D toy: neurons as arrows (direction ŵ_α, length ∝ √a_α), and their targets t̂_α on an outer ring.
 
     Arrow tips and ring markers: blue circles for v_α > 0, orange squares for v_α < 0. Each ring
     marker is a target direction t̂_α, joined to the tip of its neuron by a thin dotted line.
+    Arrow lengths are rescaled at each step so that the longest one has the same length.
+    `legend`: draw the legend below the axes.
     """
-    fig, ax = axes_or_new(ax, figsize=(4.6, 4.6))
+    fig, ax = axes_or_new(ax, figsize=(4.6, 5.4))
     index, params, targets = _toy_state(task, history, step)
     positive = task.y_train > 0
     ax.scatter(*task.X_train[positive].T, marker="^", color="0.35", s=14, label="sample, label +1")
@@ -357,7 +359,18 @@ def plot_toy_alignment(task, history: History, step: int, ax=None):
                    linewidths=1.2, label=f"target t̂, {style['label']}")
     ax.set(xlim=(-1.75, 1.75), ylim=(-1.75, 1.75), aspect="equal", xlabel="x₁", ylabel="x₂",
            title=f"Neurons and their targets at t={history.steps[index]}")
-    ax.legend(fontsize="x-small", loc="lower left", framealpha=0.9, ncol=2)
+    if legend:
+        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
+    return fig
+
+
+def plot_toy_snapshots(task, history: History, steps):
+    """`plot_toy_alignment` at several steps side by side, with one shared legend underneath."""
+    fig, axes = plt.subplots(1, len(steps), figsize=(4.3 * len(steps), 4.9), layout="constrained",
+                             squeeze=False)
+    for ax, step in zip(axes[0], steps):
+        plot_toy_alignment(task, history, step, ax=ax, legend=False)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=6, fontsize="small")
     return fig
 
 
@@ -371,23 +384,25 @@ def plot_toy_angles(history: History, step: int | None = None, ax=None):
     fig, ax = axes_or_new(ax)
     angles = np.degrees(np.arctan2(history.weights[..., 1], history.weights[..., 0]))  # (R, d)
     steps = np.maximum(history.steps, 0.5)
+    final_angles = angles[-1].copy()
+    angles[1:][np.abs(np.diff(angles, axis=0)) > 180] = np.nan  # crossing ±180°: break the line, no jump
     for sign, style in SIGN_STYLE.items():
         for neuron in np.flatnonzero(np.sign(history.v[-1]) == sign):
             ax.semilogx(steps, angles[:, neuron], color=style["color"], linewidth=0.9, alpha=0.7)
-            ax.plot(steps[-1], angles[-1, neuron], color=style["color"], marker=style["marker"], markersize=5)
+            ax.plot(steps[-1], final_angles[neuron], color=style["color"], marker=style["marker"], markersize=5)
         ax.plot([], [], color=style["color"], marker=style["marker"], label=style["label"])
     if step is not None:
         ax.axvline(max(step, 0.5), color="k", linestyle=":", label=f"t={step}")
     ax.set(xlabel="step t (0 drawn at 0.5)", ylabel="angle of ŵ_α (degrees)", ylim=(-180, 180),
            yticks=np.arange(-180, 181, 90), title="Directions over training")
-    ax.legend(fontsize="x-small", loc="lower left")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
 def plot_toy_panel(task, history: History, step: int):
     """The toy lesson figure: arrows and targets at `step` (left), every neuron's angle over time (right)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.4), layout="constrained",
-                                      gridspec_kw={"width_ratios": [1, 1.15]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.9), layout="constrained",
+                                      gridspec_kw={"width_ratios": [1, 1.25]})
     plot_toy_alignment(task, history, step, ax=left)
     plot_toy_angles(history, step, ax=right)
     return fig
@@ -396,12 +411,19 @@ def plot_toy_panel(task, history: History, step: int):
 def plot_cosine_snapshots(history: History, steps=None, threshold: float = CLUSTER_THRESHOLD):
     """Figure 1b analogue: cosine-similarity matrices at several steps, all ordered by the final clusters."""
     steps = steps or _spread_steps(history)
-    fig, axes = plt.subplots(1, len(steps), figsize=(3.3 * len(steps), 3.3), layout="constrained",
+    fig, axes = plt.subplots(1, len(steps), figsize=(2.6 * len(steps) + 0.8, 3.2), layout="constrained",
                              squeeze=False)
     order = cluster_order(find_clusters(history.cos_sim[-1], threshold))
     for ax, step in zip(axes[0], steps):
-        plot_cosine_similarity(history, step, ax=ax, order=order, threshold=threshold)
-        ax.title.set_fontsize("small")
+        index = history.index(step)
+        image = ax.imshow(history.cos_sim[index][np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1,
+                          interpolation="nearest")
+        n_clusters, clustered = count_clusters(find_clusters(history.cos_sim[index], threshold))
+        ax.set_title(f"t={history.steps[index]}: {n_clusters} clusters,\n{clustered} neurons in them",
+                     fontsize="small")
+        ax.set_xlabel("neuron (by final cluster)")
+    axes[0, 0].set_ylabel("neuron (by final cluster)")
+    fig.colorbar(image, ax=axes[0], label="cos sim of (w, v)", shrink=0.85)
     return fig
 
 
@@ -637,13 +659,17 @@ def plot_training_overview(history: History, step: int | None = None):
 
 
 # --- Notebook 05: compression ---
-from .compression import LOSS_TARGET, compress, merge_error_curve  # noqa: E402
+import warnings  # noqa: E402
+
+from .compression import compress, merge_error_curve  # noqa: E402
 
 #: line styles of the three ways to prune (see `compression.compress`)
 PRUNE_STYLE = {"norm": dict(color=OKABE_ITO[4], linestyle="-", marker="o", label="prune by a_α"),
                "random": dict(color=OKABE_ITO[5], linestyle="--", marker="s", label="prune at random"),
                "merged_norm": dict(color=OKABE_ITO[2], linestyle="-.", marker="^",
                                    label="merge, then prune by a_α")}
+_LEGEND_PLACE = {"train_loss": "lower left", "test_loss": "lower left", "train_accuracy": "lower right",
+                 "test_accuracy": "upper right"}
 _METRIC_LABELS = {"train_loss": ("training loss", "Training loss"),
                   "train_accuracy": ("training accuracy", "Training accuracy"),
                   "test_loss": ("test loss", "Test loss"),
@@ -718,11 +744,13 @@ def plot_pruning(report: dict, axes=None, metrics=("train_loss", "train_accuracy
                            label=f"loss {report['loss_target']:g}")
         else:
             ax.axhline(reference, color="0.35", linestyle=":", label=f"full network ({reference:.2f})")
-            ax.set_ylim(min(0.45, reference - 0.05), 1.02)
+            lowest = min(np.min(np.atleast_2d(report[name][metric])[:, 1:].mean(axis=0))
+                         for name in PRUNE_STYLE if report[name] is not None)
+            ax.set_ylim(max(0.0, min(lowest, reference) - 0.03), 1.02)
         ax.set_xscale("log")
         ylabel, title = _METRIC_LABELS[metric]
         ax.set(xlabel="neurons kept k", ylabel=ylabel, title=title)
-        ax.legend(fontsize="x-small", loc="lower left" if metric.endswith("loss") else "lower right")
+        ax.legend(fontsize="x-small", loc=_LEGEND_PLACE.get(metric, "best"))
     return fig
 
 
@@ -742,8 +770,10 @@ def plot_compression_sweep(sweep: dict, ax=None):
     fig, ax = axes_or_new(ax, figsize=(5.6, 3.8))
     for name, style in SWEEP_STYLE.items():
         values = sweep[name]
-        mean = np.nanmean(values, axis=1)
-        error = np.array([mean - np.nanmin(values, axis=1), np.nanmax(values, axis=1) - mean])
+        with warnings.catch_warnings():  # a scale whose runs all miss the target is NaN: not drawn
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(values, axis=1)
+            error = np.array([mean - np.nanmin(values, axis=1), np.nanmax(values, axis=1) - mean])
         ax.errorbar(sweep["scale"], mean, yerr=error, capsize=3, markersize=5,
                     **{**style, "label": style["label"].format(target=sweep["loss_target"])})
     ax.axhline(sweep["width"], color="0.35", linestyle=(0, (1, 3)), label=f"trained width {sweep['width']}")
@@ -764,11 +794,12 @@ def plot_compression_panel(history: History, task, threshold: float = CLUSTER_TH
     change = report["after"]["train_loss"] - report["before"]["train_loss"]
     axes[1].plot(1 - threshold, abs(change) if change != 0 else np.nan, "k*", markersize=12)
     plot_pruning(report, axes=[axes[2]], metrics=("train_loss",))
-    config = history.config
+    config, smallest = history.config, report["k_accuracy"]["merged"]
+    pruned = ("the merged network has lost training accuracy" if smallest is None else
+              f"merge + prune keeps the training accuracy with {smallest} neuron{'s' * (smallest != 1)}")
     fig.suptitle(f"s={config['scale']:g}, d={config['width']}, η={config['lr']:g}: merging at cos sim > "
                  f"{threshold:g} leaves {report['merged'].width} of {report['width']} neurons "
-                 f"(Δ training loss {change:.1e}); merge + prune keeps the training accuracy with "
-                 f"{report['k_accuracy']['merged']} neurons", fontsize="medium")
+                 f"(Δ training loss {change:.1e}); {pruned}", fontsize="medium")
     return fig
 
 
@@ -794,7 +825,7 @@ def plot_patterns_and_targets(task, params, neurons, ax=None, names=None):
 
     from .observables import gating_pattern, target_direction
 
-    fig, ax = axes_or_new(ax, figsize=(5.2, 5.2))
+    fig, ax = axes_or_new(ax, figsize=(5.6, 6.2))
     _draw_circle_samples(task, ax)
     targets = target_direction(params, task.X_train, task.y_train)
     gating = gating_pattern(params, task.X_train)
@@ -812,7 +843,7 @@ def plot_patterns_and_targets(task, params, neurons, ax=None, names=None):
                 linestyle="none", label=f"{name}: active on {gating[neuron].sum()} samples; ★ = its target")
     limit = 1.35 + 0.22 * len(neurons)
     ax.set(xlim=(-limit, limit), ylim=(-limit, limit), title="Gating pattern (arc) → target (★)")
-    ax.legend(fontsize="x-small", loc="lower left", framealpha=0.9)
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
     return fig
 
 
@@ -839,7 +870,7 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
     from .observables import angle_to, first_unlocking, gating_stack, recorded_targets
 
     fig, (circle_ax, angle_ax) = plt.subplots(1, 2, figsize=(10.5, 4.8), layout="constrained",
-                                              gridspec_kw=dict(width_ratios=(1, 1.2)))
+                                              gridspec_kw=dict(width_ratios=(0.9, 1.2)))
     step = int(history.steps[-1]) if step is None else step
     index = history.index(step)
     X, y = task.X_train, task.y_train
@@ -848,7 +879,7 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
     radius = 1.1 + 0.2 * np.linspace(0, 1, len(directions))           # spiral outwards with time
     path = circle_ax.scatter(*(radius[:, None] * directions).T, c=history.steps, cmap=MAGNITUDE_CMAP, s=6,
                              zorder=2)
-    fig.colorbar(path, ax=circle_ax, label="step t (path of ŵ)", shrink=0.8)
+    fig.colorbar(path, ax=circle_ax, label="step t (path of ŵ)", shrink=0.8, pad=0.01)
     circle_ax.annotate("", xy=1.05 * directions[index], xytext=(0, 0),
                        arrowprops=dict(arrowstyle="-|>", color="k", linewidth=1.8))
     event = first_unlocking(history, X, y, neuron)
@@ -872,7 +903,8 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
                            label="boundary w·x = 0 of the sample that switches")
         n_changes = int(np.sum(np.any(gating[1:] != gating[:-1], axis=1)))
         if np.isfinite(event["jump"]):
-            title = f"t={event['step']}: pattern changes, target jumps {event['jump']:.0f}° ({n_changes} changes in all)"
+            title = (f"t={event['step']}: pattern changes, target jumps {event['jump']:.0f}° "
+                     f"({n_changes} pattern change{'s' if n_changes != 1 else ''} in all)")
         else:
             title = f"t={event['step']}: active on no sample any more, the neuron stops (it dies)"
     circle_ax.set(xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), title=f"ŵ at t={history.steps[index]} (arrow)")
@@ -902,12 +934,14 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
                      markersize=3, label=f"flips per step, all neurons (intervals of {mids[0] - steps[0]} steps)")
     loss_ax = rate_ax.twinx()
     loss_ax.plot(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], linestyle="--", label="train loss")
+    loss_ax.set(ylim=(0, 1.35 * history.loss[0]))
     loss_ax.set_ylabel("train loss", color=OKABE_ITO[4])
     half = loss_half_step(history)
     if half is not None:
         rate_ax.axvline(half, color="0.4", linestyle=":", label=f"loss halved (t={half})")
     rate_ax.axvline(step, color="k", linewidth=0.8)
-    rate_ax.set(xlabel="step t", ylabel="flips per step", xlim=(0, summary["grid_end"] or steps[-1]), ylim=(0, None),
+    rate_ax.set(xlabel="step t", ylabel="flips per step", xlim=(0, summary["grid_end"] or steps[-1]),
+                ylim=(0, 1.35 * summary["rate"][on_grid].max()),
                 title=f"({steps[interval]}, {steps[interval + 1]}]: {flips[interval].sum()} flips, "
                       f"{summary['changed'][interval]} neurons")
     lines = rate_ax.get_legend_handles_labels()[0] + loss_ax.get_legend_handles_labels()[0]
@@ -934,7 +968,7 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     agree_ax.semilogx(plot_steps, own_final, color="0.3", linestyle=":",
                       label="agreement with own final pattern (median)")
     agree_ax.axvline(max(step, 1), color="k", linewidth=0.8)
-    agree_ax.set(xlabel="step t (0 drawn at 1)", ylabel="fraction of samples on the same side", ylim=(0.4, 1.02),
+    agree_ax.set(xlabel="step t (0 drawn at 1)", ylabel="fraction of samples on the same side", ylim=(0.25, 1.02),
                  title="Gating agreement of pairs of neurons")
-    agree_ax.legend(fontsize="x-small", loc="center right")
+    agree_ax.legend(fontsize="x-small", loc="lower right")
     return fig
