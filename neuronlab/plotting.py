@@ -869,8 +869,8 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
     both over time (the pattern change marked). Returns a Figure with two panels."""
     from .observables import angle_to, first_unlocking, gating_stack, recorded_targets
 
-    fig, (circle_ax, angle_ax) = plt.subplots(1, 2, figsize=(10.5, 4.8), layout="constrained",
-                                              gridspec_kw=dict(width_ratios=(0.9, 1.2)))
+    fig, (circle_ax, angle_ax) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained",
+                                              gridspec_kw=dict(width_ratios=(1, 1.3)))
     step = int(history.steps[-1]) if step is None else step
     index = history.index(step)
     X, y = task.X_train, task.y_train
@@ -879,7 +879,10 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
     radius = 1.1 + 0.2 * np.linspace(0, 1, len(directions))           # spiral outwards with time
     path = circle_ax.scatter(*(radius[:, None] * directions).T, c=history.steps, cmap=MAGNITUDE_CMAP, s=6,
                              zorder=2)
-    fig.colorbar(path, ax=circle_ax, label="step t (path of ŵ)", shrink=0.8, pad=0.01)
+    colour_bar_ax = circle_ax.inset_axes([0.06, 0.07, 0.4, 0.035])    # inside, in the empty lower left
+    fig.colorbar(path, cax=colour_bar_ax, orientation="horizontal")
+    colour_bar_ax.set_title("path of ŵ: step t", fontsize="x-small")
+    colour_bar_ax.tick_params(labelsize="x-small")
     circle_ax.annotate("", xy=1.05 * directions[index], xytext=(0, 0),
                        arrowprops=dict(arrowstyle="-|>", color="k", linewidth=1.8))
     event = first_unlocking(history, X, y, neuron)
@@ -903,10 +906,10 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
                            label="boundary w·x = 0 of the sample that switches")
         n_changes = int(np.sum(np.any(gating[1:] != gating[:-1], axis=1)))
         if np.isfinite(event["jump"]):
-            title = (f"t={event['step']}: pattern changes, target jumps {event['jump']:.0f}° "
+            title = (f"t={event['step']}: pattern changes, target jumps {event['jump']:.0f}°\n"
                      f"({n_changes} pattern change{'s' if n_changes != 1 else ''} in all)")
         else:
-            title = f"t={event['step']}: active on no sample any more, the neuron stops (it dies)"
+            title = f"t={event['step']}: active on no sample any more,\nthe neuron stops (it dies)"
     circle_ax.set(xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), title=f"ŵ at t={history.steps[index]} (arrow)")
     handles, labels = circle_ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
