@@ -20,10 +20,17 @@ SLIDER_STYLE = {"description_width": "initial"}
 SLIDER_LAYOUT = widgets.Layout(width="420px")
 
 
-@lru_cache(maxsize=4)
 def train_cached(task, scale: float, width: int, lr: float, steps: int, seed: int = 0):
     """`train` with its progress bar, remembering the last few runs so a slider moved back is instant."""
+    return _train_cached(task, float(scale), int(width), float(lr), int(steps), int(seed))
+
+
+@lru_cache(maxsize=4)
+def _train_cached(task, scale, width, lr, steps, seed):
     return train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed, progress=None)
+
+
+train_cached.cache_clear = _train_cached.cache_clear
 
 
 def scale_slider(value=1e-3, low=1e-4, high=1.0):
@@ -59,12 +66,16 @@ class TrainingPanel:
 
     draw(result, **redraw_values) -> Figure draws a trained result; compute(task, scale=, width=, lr=,
     steps=, seed=) -> result trains (default: `train_cached`, returning a History). `redraw` maps a
-    keyword of `draw` to a slider that only redraws. Display the panel with `display(panel)`.
+    keyword of `draw` to a slider that only redraws. `result`: what compute would return for the
+    initial settings, if the notebook already has it. Display the panel with `display(panel)`.
     """
 
     def __init__(self, task, draw, *, scale=1e-3, width=300, lr=0.5, steps=3000, seed=0, redraw=None,
-                 compute=train_cached, scale_range=(1e-4, 1.0), width_range=(1, 600), lr_range=(0.01, 100.0)):
+                 compute=train_cached, result=None, scale_range=(1e-4, 1.0), width_range=(1, 600),
+                 lr_range=(0.01, 100.0)):
         self.task, self.draw, self.compute, self.steps, self.seed = task, draw, compute, steps, seed
+        # a result the notebook already computed for the initial settings is reused, not recomputed
+        self.known = {(scale, int(width), lr): result} if result is not None else {}
         self.train_sliders = {"scale": scale_slider(scale, *scale_range), "width": width_slider(width, *width_range),
                               "lr": lr_slider(lr, *lr_range)}
         self.redraw_sliders = dict(redraw or {})
@@ -92,7 +103,9 @@ class TrainingPanel:
         error = None
         with self.output:  # the progress bar shows in the panel; the Output widget would swallow errors
             try:
-                self.result = self.compute(self.task, steps=self.steps, seed=self.seed, **values)
+                self.result = self.known.get((values["scale"], values["width"], values["lr"]))
+                if self.result is None:
+                    self.result = self.compute(self.task, steps=self.steps, seed=self.seed, **values)
             except (TrainingDiverged, ValueError) as caught:
                 error = caught
         if error is not None:
