@@ -6,8 +6,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .model import Params
-from .observables import norm_product
+from .model import Params, accuracy, loss
+from .observables import cosine_similarity_matrix, norm_product
 
 CLUSTER_THRESHOLD = 0.99
 
@@ -144,8 +144,6 @@ def scale_sweep(task, scales, *, width: int = 300, lr: float = 0.5, steps: int =
 # and measure what each step costs. Pure NumPy on Params; `task` is anything with X_train, y_train,
 # X_test, y_test (a `data.Task`).
 
-from .model import accuracy as _accuracy, loss as _loss  # noqa: E402
-from .observables import cosine_similarity_matrix as _cosine_similarity_matrix  # noqa: E402
 
 #: "the compressed network still fits the training set": training loss at most this (the loss starts at 0.5)
 LOSS_TARGET = 1e-3
@@ -158,7 +156,7 @@ def cluster_labels(params: Params, threshold: float = CLUSTER_THRESHOLD) -> np.n
 
     Computed in float64 from the weights (a History stores its cosine similarities in float32).
     """
-    return find_clusters(_cosine_similarity_matrix(params), threshold)
+    return find_clusters(cosine_similarity_matrix(params), threshold)
 
 
 def network_metrics(params: Params, task) -> dict[str, float]:
@@ -167,10 +165,10 @@ def network_metrics(params: Params, task) -> dict[str, float]:
     Keys: "width", "train_loss", "train_accuracy", "test_loss", "test_accuracy".
     """
     return dict(width=params.width,
-                train_loss=_loss(params, task.X_train, task.y_train),
-                train_accuracy=_accuracy(params, task.X_train, task.y_train),
-                test_loss=_loss(params, task.X_test, task.y_test),
-                test_accuracy=_accuracy(params, task.X_test, task.y_test))
+                train_loss=loss(params, task.X_train, task.y_train),
+                train_accuracy=accuracy(params, task.X_train, task.y_train),
+                test_loss=loss(params, task.X_test, task.y_test),
+                test_accuracy=accuracy(params, task.X_test, task.y_test))
 
 
 def merge_error_curve(params: Params, task, thresholds=MERGE_THRESHOLDS) -> dict[str, np.ndarray]:
@@ -180,13 +178,13 @@ def merge_error_curve(params: Params, task, thresholds=MERGE_THRESHOLDS) -> dict
     "loss_change" (training loss after merging − before; 0 up to rounding when nothing merges),
     "train_accuracy" and "test_accuracy" after merging.
     """
-    cos_sim = _cosine_similarity_matrix(params)
-    before = _loss(params, task.X_train, task.y_train)
+    cos_sim = cosine_similarity_matrix(params)
+    before = loss(params, task.X_train, task.y_train)
     rows = []
     for threshold in thresholds:
         merged = merge_clusters(params, find_clusters(cos_sim, threshold))
-        rows.append((threshold, merged.width, _loss(merged, task.X_train, task.y_train) - before,
-                     _accuracy(merged, task.X_train, task.y_train), _accuracy(merged, task.X_test, task.y_test)))
+        rows.append((threshold, merged.width, loss(merged, task.X_train, task.y_train) - before,
+                     accuracy(merged, task.X_train, task.y_train), accuracy(merged, task.X_test, task.y_test)))
     columns = np.array(rows, dtype=float).T
     curve = dict(zip(("threshold", "width", "loss_change", "train_accuracy", "test_accuracy"), columns))
     curve["width"] = curve["width"].astype(int)

@@ -4,11 +4,13 @@ returns the matplotlib Figure, so that widgets, notebooks and the headless `repr
 Colours: the Okabe–Ito palette for categories (colour-blind safe) and viridis for magnitudes; lines
 also differ by style or marker, so that no information is carried by colour alone.
 """
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from .compression import CLUSTER_THRESHOLD, cluster_order, count_clusters, find_clusters
+from .compression import CLUSTER_THRESHOLD, cluster_order, compress, count_clusters, find_clusters, merge_error_curve
 from .training import History
 
 #: Okabe & Ito (2008) colour-blind-safe palette
@@ -659,9 +661,6 @@ def plot_training_overview(history: History, step: int | None = None):
 
 
 # --- Notebook 05: compression ---
-import warnings  # noqa: E402
-
-from .compression import compress, merge_error_curve  # noqa: E402
 
 #: line styles of the three ways to prune (see `compression.compress`)
 PRUNE_STYLE = {"norm": dict(color=OKABE_ITO[4], linestyle="-", marker="o", label="prune by a_α"),
