@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from neuronlab.classroom import NotebookRunner
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 #: text fallback of the trainer's progress bar (a transient widget that a saved notebook would show frozen)
@@ -25,7 +26,7 @@ def without_progress_bars(outputs: list) -> list:
             if not PROGRESS_BAR.match(str(output.get("data", {}).get("text/plain", "")))]
 
 
-def kernel_peak_memory_mb(client: NotebookClient) -> float:
+def kernel_peak_memory_mb(client: NotebookRunner) -> float:
     """High-water mark of the kernel's resident memory, in MB (from /proc/<pid>/status)."""
     pid = client.km.provisioner.process.pid
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -37,7 +38,7 @@ def kernel_peak_memory_mb(client: NotebookClient) -> float:
 def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float, float]:
     """Execute `path` in its folder; return (executed notebook, seconds, kernel peak MB)."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    client = NotebookRunner(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     with client.setup_kernel():

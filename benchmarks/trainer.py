@@ -1,6 +1,6 @@
 """Time the fast row-space trainer against the textbook PyTorch loop on the reference protocol.
 
-    python benchmarks/trainer.py [--steps 300] [--repeats 3]
+    python benchmarks/trainer.py [--steps 1000] [--repeats 3]
 
 Both train the same network (N=200 cat/dog images, D=3072, d=300, s=1e-3, η=0.5, float64, CPU) from
 the same initialisation for the same number of steps, recording only the first and last step so that
@@ -33,7 +33,7 @@ def relative_deviation(a, b) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     task = cifar_task()

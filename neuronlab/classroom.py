@@ -56,6 +56,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import queue
 import re
 import sys
 import time
@@ -232,11 +233,42 @@ def grade(path: Path, timeout: int = 120, total_timeout: int = 1800) -> Grade:
     return Grade(path.name, grades, stopped)
 
 
+class NotebookRunner(NotebookClient):
+    """nbclient's NotebookClient, made robust to an occasional lost wake-up on widget notebooks.
+
+    With ipywidgets, a cell's execute reply sometimes sits unread on the shell channel while the
+    client waits out the whole cell timeout (nbclient issue #312). Polling the channels in
+    one-second slices re-checks the socket each second, so such a reply is read at once.
+    """
+
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        for channel in (client.shell_channel, client.iopub_channel):
+            channel.get_msg = _poll_in_slices(channel.get_msg)
+        return client
+
+
+def _poll_in_slices(get_msg, slice_seconds: float = 1.0):
+    """Wrap an async ``get_msg(timeout)`` so that it waits in short polls until its own timeout."""
+
+    async def get_msg_in_slices(timeout: float | None = None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = slice_seconds if deadline is None else max(0.0, min(slice_seconds, deadline - time.monotonic()))
+            try:
+                return await get_msg(timeout=left)
+            except queue.Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    return get_msg_in_slices
+
+
 def _run_in_kernel(nb, cwd: Path, timeout: int, total_timeout: int):
     """Execute ``nb`` in place. Return the check results, a note on each cell that did not run
     normally (timed out, killed the kernel, was not run), and why execution stopped early."""
     probe = nbformat.v4.new_code_cell(PROBE)
-    client = NotebookClient(
+    client = NotebookRunner(
         nbformat.v4.new_notebook(cells=[*nb.cells, probe]), kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}}, allow_errors=True, shutdown_kernel="immediate",
         # on a timeout, interrupt the kernel and move on instead of waiting for the cell
@@ -269,7 +301,7 @@ def _run_in_kernel(nb, cwd: Path, timeout: int, total_timeout: int):
     return results, notes, reason
 
 
-def _execute(client: NotebookClient, index: int, seconds: float, store_history: bool = True) -> bool:
+def _execute(client: NotebookRunner, index: int, seconds: float, store_history: bool = True) -> bool:
     """Run cell ``index`` for at most ``seconds``; False when it timed out (kernel interrupted)."""
     client.timeout = max(1, int(seconds))
     started = time.monotonic()

@@ -110,3 +110,11 @@ def test_reference_protocol_shows_the_expected_shape(protocol):
     final = history.norm_product[-1]
     assert obs.rank_correlation(history.cos_delta[history.index(50)], final) >= 0.8
     assert obs.rank_correlation(history.cos_delta[0], final) < 0.6
+
+
+def test_usable_cpus_is_at_least_one_and_at_most_the_affinity():
+    import os
+
+    from neuronlab.training import usable_cpus
+
+    assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
