@@ -10,7 +10,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
+from . import theory
 from .compression import CLUSTER_THRESHOLD, cluster_order, compress, count_clusters, find_clusters, merge_error_curve
+from .lottery import PREDICTORS, race_prediction
+from .model import Params
+from .observables import (
+    angle_to,
+    conservation_drift,
+    first_unlocking,
+    gating_pattern,
+    gating_stack,
+    rank_correlation_over_time,
+    recorded_growth_rates,
+    recorded_targets,
+    target_direction,
+)
 from .training import History
 
 #: Okabe & Ito (2008) colour-blind-safe palette
@@ -208,7 +222,6 @@ def plot_frozen_neuron(delta0_deg: float = 60.0, k: float = 1.0, lr: float = 0.0
     """One balanced neuron with frozen u (k = ‖u‖): simulation (markers) against the closed forms
     derived in this course (lines): the angle δ(t) (left) and the norm product a(t) (right, log scale)
     with its late-time asymptote a(0) e^{2kt} cos⁴(δ₀/2) (dashed). Time t = step · η."""
-    from . import theory
 
     delta0 = np.radians(delta0_deg)
     steps = int(round(horizon / lr))
@@ -240,7 +253,6 @@ def plot_frozen_neuron(delta0_deg: float = 60.0, k: float = 1.0, lr: float = 0.0
 def plot_race_with_rank(history: History, step: int, neurons=None, ax=None, colorbar: bool = True):
     """a_α against cos δ_α at `step` for `neurons` (default all), coloured by final a_α; the title gives
     the Spearman correlation between cos δ_α at that step and the final a_α."""
-    from .observables import rank_correlation_over_time
 
     fig, ax = axes_or_new(ax)
     index = history.index(step)
@@ -275,7 +287,6 @@ def plot_race_steps(history: History, steps, neurons=None):
 def plot_growth_rates(history: History, steps, ax=None):
     """Measured relative growth rate ȧ_α/a_α between consecutive recorded steps against the prediction
     (‖w_α‖² + v_α²) ‖u_α‖ cos δ_α / a_α, one marker per step; the diagonal is perfect agreement."""
-    from .observables import recorded_growth_rates
 
     fig, ax = axes_or_new(ax, figsize=(4.6, 4))
     markers = "osD^vP*X"
@@ -299,7 +310,6 @@ def plot_growth_rates(history: History, steps, ax=None):
 def plot_conservation_drift(histories: dict, ax=None):
     """Largest relative drift of ‖w_α‖² − v_α² (see observables.conservation_drift) against time t·η,
     one line per run (e.g. {"η=0.5": history, "η=2": other})."""
-    from .observables import conservation_drift
 
     fig, ax = axes_or_new(ax)
     styles = ["-", "--", "-.", ":"]
@@ -319,9 +329,6 @@ def plot_conservation_drift(histories: dict, ax=None):
 
 def _toy_state(task, history: History, step: int):
     """(record index, Params, target directions t̂_α) of a toy run at the last recorded step ≤ `step`."""
-    from .model import Params
-    from .observables import target_direction
-
     if history.weights is None:
         raise ValueError("This history holds no weight snapshots; train on a 2-D task to draw arrows.")
     index = history.index(step)
@@ -486,7 +493,6 @@ def plot_alignment_panel(history: History, step: int, threshold: float = CLUSTER
 def plot_rank_correlation(history: History, steps, groups=None, ax=None):
     """Spearman correlation between cos δ_α at each step and the final a_α, one line per group of
     neurons (`groups`: {label: neuron indices or None for all}); step 0 drawn at 0.5 on the log axis."""
-    from .observables import rank_correlation_over_time
 
     fig, ax = axes_or_new(ax)
     groups = {"all neurons": None} if groups is None else groups
@@ -617,7 +623,6 @@ def plot_race_prediction(histories, k: int, quantity: str = "overlap", ax=None):
     quantity "overlap" (fraction of the final top-k caught, chance k/d dotted) or "spearman" (rank
     correlation with the final a_α over all neurons). Mean over histories (seeds), min–max band; the
     step at which the loss has halved is marked."""
-    from .lottery import PREDICTORS, race_prediction
 
     histories = list(histories) if isinstance(histories, (list, tuple)) else [histories]
     fig, ax = axes_or_new(ax)
@@ -822,7 +827,6 @@ def plot_patterns_and_targets(task, params, neurons, ax=None, names=None):
     """
     from matplotlib.patches import Arc
 
-    from .observables import gating_pattern, target_direction
 
     fig, ax = axes_or_new(ax, figsize=(5.6, 6.2))
     _draw_circle_samples(task, ax)
@@ -866,7 +870,6 @@ def plot_angles_to_targets(steps, angle_old, angle_new, event_step=None, step=No
 def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: int = 0):
     """The locked-neuron toy: the path of ŵ on the circle with its old and new targets, and its angles to
     both over time (the pattern change marked). Returns a Figure with two panels."""
-    from .observables import angle_to, first_unlocking, gating_stack, recorded_targets
 
     fig, (circle_ax, angle_ax) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained",
                                               gridspec_kw=dict(width_ratios=(1, 1.3)))

@@ -8,14 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from neuronlab import checks, compression, observables, plotting  # noqa: E402
-from neuronlab.data import toy_2d_task  # noqa: E402
 from neuronlab.model import Params, init_params  # noqa: E402
 from neuronlab.training import train  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def toy():
-    return toy_2d_task()
 
 
 @pytest.fixture(scope="module")

@@ -7,21 +7,6 @@ from neuronlab import observables as obs
 from neuronlab.model import Params, TwoLayerReLU, init_params, loss
 
 
-@pytest.fixture
-def small_problem():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(30, 6))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    y = np.where(np.arange(30) % 2 == 0, 1.0, -1.0)
-    return init_params(6, 8, 0.5, seed=2), X, y
-
-
-def gd_step(params, X, y, lr):
-    """One gradient-descent step from the formulas ẇ_α = v_α u_α, v̇_α = w_α·u_α."""
-    u = obs.gated_data_vector(params, X, y)
-    return Params(params.W + lr * params.v[:, None] * u, params.v + lr * np.sum(params.W * u, axis=1))
-
-
 def test_gradients_match_autograd(small_problem):
     params, X, y = small_problem
     module = TwoLayerReLU(params)
@@ -53,7 +38,7 @@ def test_alignment_is_a_cosine_with_the_signed_target(small_problem):
     assert np.allclose(cos_delta, direct, rtol=1e-12)
 
 
-def test_conservation_under_small_step_gradient_descent(small_problem):
+def test_conservation_under_small_step_gradient_descent(small_problem, gd_step):
     params, X, y = small_problem
     before = obs.conserved_quantity(params)
     drifts = []
@@ -67,7 +52,7 @@ def test_conservation_under_small_step_gradient_descent(small_problem):
     assert drifts[1] < 1e-3 * np.max(np.abs(before))
 
 
-def test_norm_product_rate_matches_the_change_of_a(small_problem):
+def test_norm_product_rate_matches_the_change_of_a(small_problem, gd_step):
     params, X, y = small_problem
     lr = 1e-7
     measured = (obs.norm_product(gd_step(params, X, y, lr)) - obs.norm_product(params)) / lr

@@ -11,34 +11,13 @@ from scipy.stats import spearmanr  # noqa: E402
 
 from neuronlab import checks, plotting, theory  # noqa: E402
 from neuronlab import observables as obs  # noqa: E402
-from neuronlab.data import toy_2d_task  # noqa: E402
 from neuronlab.model import Params, init_params  # noqa: E402
 from neuronlab.training import train  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def toy():
-    return toy_2d_task()
-
-
-@pytest.fixture(scope="module")
 def toy_history(toy):
     return train(toy, width=20, scale=1e-2, lr=0.2, steps=400, seed=1, progress=False)
-
-
-@pytest.fixture
-def small_problem():
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(25, 5))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    y = np.where(np.arange(25) % 3 == 0, 1.0, -1.0)
-    return init_params(5, 7, 0.6, seed=4), X, y
-
-
-def gd_step(params, X, y, lr):
-    """One gradient-descent step written from ẇ_α = v_α u_α, v̇_α = w_α·u_α."""
-    u = obs.gated_data_vector(params, X, y)
-    return Params(params.W + lr * params.v[:, None] * u, params.v + lr * np.sum(params.W * u, axis=1))
 
 
 # --- rank correlation over time -----------------------------------------------------------------
@@ -104,7 +83,7 @@ def test_top_k_overlap_rejects_a_bad_k(k):
 
 
 @pytest.mark.parametrize("lr", [0.01, 0.5, 3.0])
-def test_conservation_step_change_is_exact_for_one_gd_step(small_problem, lr):
+def test_conservation_step_change_is_exact_for_one_gd_step(small_problem, lr, gd_step):
     params, X, y = small_problem
     after = gd_step(params, X, y, lr)
     change = obs.conserved_quantity(after) - obs.conserved_quantity(params)
