@@ -63,12 +63,14 @@ def random_subset(init: Params, k: int, seed: int = 0) -> Params:
 def ticket_inits(history, k: int, seed: int = 0) -> dict[str, Params]:
     """The three k-neuron starting points of `VARIANTS` for a trained `history` (a training.History).
 
-    The fresh initialisation uses the run's scale s (and balance) with width k: v ~ N(0, s²/k).
+    The fresh initialisation is the first k neurons of a new draw of the full-width network (same
+    scale s, width d and balance), so its neurons come from the same distribution as the originals
+    (v ~ N(0, s²/d)); only the luck of the draw differs.
     """
     k = _check_k(k, history.init.width)
     config = history.config
-    fresh = init_params(history.init.W.shape[1], k, config["scale"], seed=10_000 + 1_000 * seed + k,
-                        balanced=config.get("balanced", False))
+    fresh = init_params(history.init.W.shape[1], history.init.width, config["scale"],
+                        seed=10_000 + 1_000 * seed + k, balanced=config.get("balanced", False)).subset(np.arange(k))
     return {"winning ticket": winning_ticket(history.init, history.final, k),
             "random init": fresh,
             "random subset": random_subset(history.init, k, seed=20_000 + 1_000 * seed + k)}

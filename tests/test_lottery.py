@@ -63,8 +63,11 @@ def test_ticket_inits_gives_three_k_neuron_networks(run):
     inits = lottery.ticket_inits(run.history, 5, seed=0)
     assert tuple(inits) == lottery.VARIANTS
     assert all(p.W.shape == (5, run.history.init.W.shape[1]) and p.v.shape == (5,) for p in inits.values())
-    expected_fresh = init_params(run.history.init.W.shape[1], 5, run.history.config["scale"], seed=10_005)
+    # k neurons of a fresh full-width draw: the same distribution as the original neurons
+    expected_fresh = init_params(run.history.init.W.shape[1], run.history.init.width, run.history.config["scale"],
+                                 seed=10_005).subset(np.arange(5))
     np.testing.assert_array_equal(inits["random init"].W, expected_fresh.W)
+    np.testing.assert_array_equal(inits["random init"].v, expected_fresh.v)
 
 
 # --- batched retraining ---------------------------------------------------------------------------
