@@ -11,6 +11,10 @@ the outputs with a reference implementation, prints one line and never raises:
     ⏳ Exercise 1.1 not attempted yet: replace the `raise NotImplementedError` line with your code
     ⚠️ Exercise 1.1 errored: your function raised ValueError: ... (test case 1 of 3) — hint: ...
 
+The package modules holding the references are imported inside each check, so that importing this
+module stays light (no torch): the grader's probe and the exercise fixtures import it in a few tens of
+milliseconds, within tight per-cell time limits.
+
 Each result is also recorded in a registry (:func:`results`, :func:`results_json`), which the
 grader of ``python -m neuronlab.classroom grade`` reads from the learner's kernel.
 """
@@ -25,9 +29,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import compression, lottery, observables
-from .model import Params, forward, init_params
-
 Status = Literal["passed", "failed", "not attempted", "errored"]
 _ICONS = {"passed": "✅", "failed": "❌", "not attempted": "⏳", "errored": "⚠️"}
 _HEADLINES = {"passed": "passed", "failed": "failed", "not attempted": "not attempted yet",
@@ -37,6 +38,7 @@ _HEADLINES = {"passed": "passed", "failed": "failed", "not attempted": "not atte
 @dataclass
 class CheckResult:
     """The outcome of one check: the exercise id (e.g. "1.1"), a status and a short message."""
+
     exercise: str
     status: Status
     message: str
@@ -187,6 +189,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _racing_cases(n_cases: int = 3):
     """Small fixed problems (params, X, y): 5 neurons, 12 samples in 4-D, some neurons with v < 0."""
+    from .model import init_params
+
     cases = []
     for seed in range(n_cases):
         rng = np.random.default_rng(100 + seed)
@@ -199,6 +203,8 @@ def _racing_cases(n_cases: int = 3):
 
 def norm_product_rate(learner_fn) -> CheckResult:
     """Check of Exercise 3.1 (notebooks/03_racing.ipynb): ȧ_α = (‖w_α‖² + v_α²) ‖u_α‖ cos δ_α."""
+    from . import observables
+
     return run_check("3.1", learner_fn, observables.norm_product_rate, _racing_cases(), rtol=1e-6, atol=1e-12,
                      hint="(‖w‖² + v²) · ‖u‖ · cos δ per neuron, with u from gated_data_vector and "
                           "cos δ = sign(v) w·u / (‖w‖ ‖u‖); return one number per neuron, shape (d,)")
@@ -206,6 +212,8 @@ def norm_product_rate(learner_fn) -> CheckResult:
 
 def conservation_step_change(learner_fn) -> CheckResult:
     """Check of Exercise 3.2 (notebooks/03_racing.ipynb): Δ(‖w‖² − v²) = η² (v² ‖u‖² − (w·u)²)."""
+    from . import observables
+
     cases = [(params, X, y, lr) for (params, X, y), lr in zip(_racing_cases(), (0.5, 0.1, 2.0))]
     return run_check("3.2", learner_fn, observables.conservation_step_change, cases, rtol=1e-6, atol=1e-14,
                      hint="expand ‖w + η v u‖² − (v + η w·u)² − (‖w‖² − v²): the terms in η cancel, keep η²")
@@ -213,6 +221,8 @@ def conservation_step_change(learner_fn) -> CheckResult:
 
 def top_k_overlap(learner_fn) -> CheckResult:
     """Check of Exercise 3.3 (notebooks/03_racing.ipynb): overlap of the top-k by two scores."""
+    from . import observables
+
     rng = np.random.default_rng(7)
     early, final = rng.normal(size=20), rng.normal(size=20)
     cases = [(early, final, 5), (early, early + 0.01 * final, 4), (early, -early, 10), (final, early, 1)]
@@ -227,6 +237,7 @@ def top_k_overlap(learner_fn) -> CheckResult:
 def _alignment_cases():
     """Small fixed problems (params, X, y): 5 neurons, 10 samples in 3-D; in the last case neuron 0 is
     active on no sample (its u_α and t̂_α are zero)."""
+    from .model import Params, init_params
 
     cases = []
     for seed in range(3):
@@ -247,6 +258,8 @@ def _alignment_cases():
 
 def gated_data_vector(learner_fn) -> CheckResult:
     """Check of Exercise 1.1 (notebooks/01_alignment.ipynb): u_α = (1/N) Σ_i r_i g_αi x_i."""
+    from . import observables
+
     return run_check("1.1", learner_fn, observables.gated_data_vector, _alignment_cases(),
                      hint="g = (X @ W.T > 0).T is (d, N), r = y − f(X) is (N,); then (g * r) @ X / N "
                           "gives one row u_α per neuron, shape (d, D)")
@@ -254,6 +267,8 @@ def gated_data_vector(learner_fn) -> CheckResult:
 
 def target_direction(learner_fn) -> CheckResult:
     """Check of Exercise 1.2 (notebooks/01_alignment.ipynb): t̂_α = sign(v_α) u_α / ‖u_α‖."""
+    from . import observables
+
     return run_check("1.2", learner_fn, observables.target_direction, _alignment_cases(),
                      hint="divide each row u_α by its norm (np.linalg.norm(u, axis=1, keepdims=True)), "
                           "multiply by sign(v_α); a neuron active on no sample has u_α = 0: keep its row at 0")
@@ -261,6 +276,8 @@ def target_direction(learner_fn) -> CheckResult:
 
 def cosine_similarity_matrix(learner_fn) -> CheckResult:
     """Check of Exercise 1.3 (notebooks/01_alignment.ipynb): cosines of the total weight vectors (w_α, v_α)."""
+    from . import observables
+
     cases = [(params,) for params, _, _ in _alignment_cases()[:2]]
     return run_check("1.3", learner_fn, observables.cosine_similarity_matrix, cases,
                      hint="stack each w_α with its v_α into one vector of length D + 1 "
@@ -272,6 +289,8 @@ def cosine_similarity_matrix(learner_fn) -> CheckResult:
 
 def top_k_mask(learner_fn) -> CheckResult:
     """Check of Exercise 4.1 (notebooks/04_lottery_tickets.ipynb): the mask of the k largest scores."""
+    from . import lottery
+
     rng = np.random.default_rng(41)
     scores = rng.normal(size=12)
     cases = [(scores, 3), (scores, 1), (np.abs(scores), 12), (rng.exponential(size=30), 7)]
@@ -295,6 +314,8 @@ def _ticket_arrays(fn):
 def winning_ticket(learner_fn) -> CheckResult:
     """Check of Exercise 4.2 (notebooks/04_lottery_tickets.ipynb): the top-k neurons by final a_α,
     reset to their initial weights."""
+    from . import lottery
+    from .model import init_params
 
     cases = [(init_params(5, 8, 1.0, seed=seed), init_params(5, 8, 1.0, seed=seed + 50), k)
              for seed, k in ((0, 3), (1, 1), (2, 8))]
@@ -309,6 +330,7 @@ def winning_ticket(learner_fn) -> CheckResult:
 def _merge_cases():
     """(params, members) problems: 6 neurons in 4-D; members exactly parallel (rescaled copies, some with
     v < 0) or only nearly parallel (then the choice of the shared direction matters)."""
+    from .model import Params
 
     rng = np.random.default_rng(55)
     direction = rng.normal(size=4)
@@ -344,6 +366,7 @@ def _effective_neuron(fn):
 def merge_cluster(learner_fn) -> CheckResult:
     """Check of Exercise 5.1 (notebooks/05_compression.ipynb): one neuron replacing a cluster, compared
     through v·w (so any split of the size between ‖w‖ and |v| passes)."""
+    from . import compression
 
     return run_check("5.1", _effective_neuron(learner_fn), _effective_neuron(compression.merge_cluster),
                      _merge_cases(), rtol=1e-6, atol=1e-10,
@@ -357,6 +380,7 @@ def _pruned_function(fn):
     kept neurons passes."""
     if not callable(fn):
         return fn
+    from .model import forward
 
     probe = np.random.default_rng(56).normal(size=(7, 5))
 
@@ -371,6 +395,9 @@ def _pruned_function(fn):
 
 def prune_by_norm(learner_fn) -> CheckResult:
     """Check of Exercise 5.2 (notebooks/05_compression.ipynb): keep the k neurons of largest a_α."""
+    from . import compression
+    from .model import init_params
+
     cases = [(init_params(5, 10, 1.0, seed=seed), k) for seed, k in ((0, 3), (1, 1), (2, 10), (3, 6))]
     return run_check("5.2", _pruned_function(learner_fn), _pruned_function(compression.prune_by_norm), cases,
                      hint="a_α = |v_α| ‖w_α‖ (np.linalg.norm(params.W, axis=1)); keep the indices of the k "
@@ -394,6 +421,8 @@ def _switch_cases():
 
 def gating_switches(learner_fn) -> CheckResult:
     """Check of Exercise 2.1 (notebooks/02_unlocking.ipynb): per-neuron counts of samples switched on / off."""
+    from . import observables
+
     return run_check("2.1", learner_fn, observables.gating_switches, _switch_cases(),
                      hint="switched on: inactive before and active after, (~before & after); switched off: "
                           "(before & ~after); sum over the samples (axis=1) and return the two arrays as a tuple")
@@ -401,6 +430,9 @@ def gating_switches(learner_fn) -> CheckResult:
 
 def target_after_flips(learner_fn) -> CheckResult:
     """Check of Exercise 2.2 (notebooks/02_unlocking.ipynb): the target once some samples switch side."""
+    from . import observables
+    from .model import init_params
+
     cases = []
     for seed in range(3):
         rng = np.random.default_rng(30 + seed)

@@ -125,3 +125,13 @@ def test_registry_keeps_the_latest_result_per_exercise():
     assert checks.results()["1.1"].status == "passed"
     assert json.loads(checks.results_json())["2.1"] == {
         "exercise": "2.1", "status": "passed", "message": "all 2 test cases match the reference"}
+
+
+def test_importing_the_checks_stays_light():
+    """The grader probes a learner's kernel after every cell: importing the checks must not pull in torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, neuronlab.checks; print('torch' in sys.modules, 'scipy' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == ["False", "False"]
