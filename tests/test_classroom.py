@@ -12,7 +12,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from neuronlab import classroom
 
@@ -40,8 +39,8 @@ def solution():
 def execute(path: Path) -> nbformat.NotebookNode:
     """Run a notebook top to bottom in its folder; raises on the first error."""
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, kernel_name="python3", timeout=600,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    classroom.NotebookRunner(nb, kernel_name="python3", timeout=600,
+                             resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
 
 
