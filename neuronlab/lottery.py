@@ -20,7 +20,7 @@ import torch
 
 from .model import Params, check_positive, check_width, init_params
 from .observables import rank_correlation, top_k_overlap
-from .training import DIVERGENCE_FACTOR, TrainingDiverged, train
+from .training import train, train_many
 
 VARIANTS = ("winning ticket", "random init", "random subset")
 #: ticket sizes k computed by `ticket_run` (and offered by the notebook's k slider)
@@ -76,53 +76,6 @@ def ticket_inits(history, k: int, seed: int = 0) -> dict[str, Params]:
             "random subset": random_subset(history.init, k, seed=20_000 + 1_000 * seed + k)}
 
 
-def train_many(task, inits: list[Params], lr: float, steps: int, dtype=torch.float64):
-    """Train m independent networks on `task` at once, by full-batch gradient descent.
-
-    Exactly `training.train` for each network (row-space method: W = W(0) + B X), but all networks
-    share one matrix product per step, which makes many small retrainings cheap.
-    Returns (losses (m, T+1) training loss before each step and after the last, finals: m Params).
-    Raises TrainingDiverged if any network's loss blows up.
-    """
-    lr = check_positive("lr (learning rate)", lr)
-    widths = [check_width(p.width) for p in inits]
-    X = torch.as_tensor(task.X_train, dtype=dtype)
-    y = torch.as_tensor(task.y_train, dtype=dtype)
-    N = len(y)
-    W0 = torch.as_tensor(np.concatenate([p.W for p in inits]), dtype=dtype)       # (n, D), n = Σ widths
-    v = torch.as_tensor(np.concatenate([p.v for p in inits]), dtype=dtype).clone()  # (n,)
-    owner = torch.repeat_interleave(torch.arange(len(inits)), torch.tensor(widths))  # network of each neuron
-    K = X @ X.T                                                                       # (N, N)
-    P0 = W0 @ X.T                                                                     # (n, N)
-    B = torch.zeros_like(P0)
-    losses = np.empty((len(inits), steps + 1))
-    for step in range(steps + 1):
-        H = P0 + B @ K                                                  # pre-activations (n, N)
-        A = torch.relu(H)
-        F = torch.zeros(len(inits), N, dtype=dtype).index_add_(0, owner, A * v[:, None])  # outputs (m, N)
-        R = y - F                                                       # residuals (m, N)
-        losses[:, step] = (0.5 * torch.mean(R**2, dim=1)).numpy()
-        _check_losses(losses[:, step], losses[:, 0], step, lr)
-        if step == steps:
-            break
-        R_own = R[owner]                                                # (n, N)
-        w_dot_u = torch.sum(A * R_own, dim=1) / N                       # w_α·u_α
-        B.addcmul_(torch.where(H > 0, R_own, 0.0), v[:, None], value=lr / N)   # w_α += η v_α u_α
-        v += lr * w_dot_u
-    W = (W0 + B @ X).numpy()
-    bounds = np.cumsum([0] + widths)
-    finals = [Params(W[a:b].copy(), v[a:b].numpy().copy()) for a, b in zip(bounds[:-1], bounds[1:])]
-    return losses, finals
-
-
-def _check_losses(current: np.ndarray, initial: np.ndarray, step: int, lr: float):
-    bad = ~np.isfinite(current) | (current > DIVERGENCE_FACTOR * initial)
-    if bad.any():
-        raise TrainingDiverged(
-            f"Retraining a sub-network diverged at step {step} (loss {np.max(current):.3g}). The learning "
-            f"rate lr={lr:g} is too large; try a smaller one (e.g. lr={lr / 4:g}).")
-
-
 def half_loss_step(losses: np.ndarray) -> np.ndarray:
     """First step where each loss curve (..., T+1) falls below half its start; (...) floats, NaN if never."""
     below = losses < losses[..., :1] / 2
@@ -150,18 +103,18 @@ class TicketRun:
 
 
 def ticket_run(task, scale: float = 1e-3, width: int = 300, lr: float = 0.5, steps: int = 3000,
-               seed: int = 0, ks=TICKET_SIZES) -> TicketRun:
+               seed: int = 0, ks=TICKET_SIZES, dtype=torch.float64, history=None) -> TicketRun:
     """Train the full network, then retrain the three `VARIANTS` of a k-neuron ticket for each k in ks.
 
-    The tickets are retrained with the same learning rate and number of steps; ks larger than the
-    width are clipped to it. Raises TrainingDiverged (from either training) or ValueError.
+    The tickets are retrained with the same learning rate, number of steps and precision `dtype`; ks
+    larger than the width are clipped to it. history: the full network's run with these settings, if
+    already trained (see `full_run`). Raises TrainingDiverged (from either training) or ValueError.
     """
-    record = sorted({s for s in RACE_STEPS if s < steps} | {steps})
-    history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed, record_steps=record,
-                    progress=False)
+    if history is None:
+        history = full_run(task, scale, width, lr, steps, seed, dtype)
     ks = np.unique(np.minimum(np.asarray(ks, dtype=int), history.init.width))
     inits = [ticket_inits(history, k, seed)[variant] for k in ks for variant in VARIANTS]
-    losses, finals = train_many(task, inits, lr, steps)
+    losses, finals = train_many(task, inits, lr, steps, dtype=dtype)
     shape = (len(ks), len(VARIANTS))
 
     def accuracies(X, y):
@@ -171,16 +124,43 @@ def ticket_run(task, scale: float = 1e-3, width: int = 300, lr: float = 0.5, ste
                      accuracies(task.X_train, task.y_train), accuracies(task.X_test, task.y_test))
 
 
+def full_run(task, scale: float = 1e-3, width: int = 300, lr: float = 0.5, steps: int = 3000, seed: int = 0,
+             dtype=torch.float64):
+    """The full network of the ticket experiment, recorded at `RACE_STEPS`; remembers the last few runs."""
+    return _full_run_memo(task, float(scale), int(width), float(lr), int(steps), int(seed), dtype)
+
+
+@lru_cache(maxsize=4)
+def _full_run_memo(task, scale, width, lr, steps, seed, dtype):
+    record = sorted({s for s in RACE_STEPS if s < steps} | {steps})
+    return train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed, record_steps=record,
+                 dtype=dtype, progress=False)
+
+
 def ticket_run_cached(task, scale: float = 1e-3, width: int = 300, lr: float = 0.5, steps: int = 3000,
-                      seed: int = 0) -> TicketRun:
-    """`ticket_run` remembering the last few runs (however the arguments are passed): the `compute`
-    of the notebook's TrainingPanel, so that a slider moved back, or the panel's first run, is instant."""
-    return _ticket_run_memo(task, float(scale), int(width), float(lr), int(steps), int(seed))
+                      seed: int = 0, dtype=torch.float64, ks=TICKET_SIZES) -> TicketRun:
+    """`ticket_run` remembering the last few runs (however the arguments are passed), so that the
+    notebook's cells and panel share them, and a slider moved back is instant."""
+    return _ticket_run_memo(task, float(scale), int(width), float(lr), int(steps), int(seed), dtype,
+                            tuple(int(k) for k in np.atleast_1d(ks)))
 
 
-@lru_cache(maxsize=6)
-def _ticket_run_memo(task, scale, width, lr, steps, seed):
-    return ticket_run(task, scale=scale, width=width, lr=lr, steps=steps, seed=seed)
+@lru_cache(maxsize=8)
+def _ticket_run_memo(task, scale, width, lr, steps, seed, dtype, ks):
+    return ticket_run(task, scale=scale, width=width, lr=lr, steps=steps, seed=seed, dtype=dtype, ks=ks,
+                      history=full_run(task, scale, width, lr, steps, seed, dtype))
+
+
+def ticket_panel_run(task, k: int = 10, **settings) -> TicketRun:
+    """The notebook panel's compute: the three tickets of one size k (`ticket_run_cached` with ks=(k,)).
+    The full network is trained once for all k, so moving the k slider only retrains k-neuron networks."""
+    return ticket_run_cached(task, ks=(k,), **settings)
+
+
+def cache_clear():
+    """Forget the remembered runs (benchmarks time cold runs)."""
+    _full_run_memo.cache_clear()
+    _ticket_run_memo.cache_clear()
 
 
 def summarise_runs(runs: list[TicketRun]) -> dict[str, np.ndarray]:

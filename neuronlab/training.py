@@ -9,6 +9,7 @@ Two implementations of the same updates  w_α ← w_α + η v_α u_α,  v_α ←
 
 Both return a `History`: the loss at every step, and at the recorded steps the quantities the lessons
 plot (norm products, alignments, gating patterns, cosine similarities, clusters, test metrics).
+`train_many` trains several small networks side by side with the row-space method (lottery tickets).
 """
 import math
 import os
@@ -107,93 +108,113 @@ def _snapshot(params: Params, task: Task, keep_weights: bool) -> dict:
 
 
 class _RowSpaceState:
-    """The network in row-space coordinates: W = W0 + B X, for fast exact gradient descent.
+    """m independent networks in row-space coordinates, W = W0 + B X, trained together exactly.
 
-    All heavy products use the N×N Gram matrix K = X Xᵀ and the fixed projections X W0ᵀ. B is stored
-    transposed, Bt = Bᵀ of shape (N, d), so that every per-step array is (N, d) and contiguous.
+    n = total neurons of the m networks. All heavy products use the N×N Gram matrix K = X Xᵀ and the
+    fixed projections X W0ᵀ. B is stored transposed, Bt = Bᵀ of shape (N, n), so that every per-step
+    array is (N, n) and contiguous. `owner` (n, m) is one-hot: which network each neuron belongs to.
+    With m = 1 this is `train`'s network; `train_many` uses m > 1 so that small networks share one
+    matrix product per step.
     """
 
-    def __init__(self, init: Params, X, y, X_test, dtype, device):
+    def __init__(self, inits: list[Params], X, y, X_test, dtype, device):
         as_tensor = lambda array: torch.as_tensor(array, dtype=dtype, device=device)  # noqa: E731
         self.X, self.y = as_tensor(X), as_tensor(y)
-        self.W0, self.v = as_tensor(init.W), as_tensor(init.v).clone()
+        self.widths = [p.width for p in inits]
+        self.W0 = as_tensor(np.concatenate([p.W for p in inits]))       # (n, D)
+        self.v = as_tensor(np.concatenate([p.v for p in inits])).clone()  # (n,)
+        network = torch.repeat_interleave(torch.arange(len(inits)), torch.tensor(self.widths))
+        self.owner = torch.nn.functional.one_hot(network, len(inits)).to(dtype=dtype, device=device)  # (n, m)
         self.K = self.X @ self.X.T                              # (N, N)
-        self.P0 = self.X @ self.W0.T                            # (N, d) pre-activations at t=0
-        self.Bt = torch.zeros(len(y), init.width, dtype=dtype, device=device)
+        self.P0 = self.X @ self.W0.T                            # (N, n) pre-activations at t=0
+        self.Bt = torch.zeros_like(self.P0)
         self.X_test = as_tensor(X_test)
-        self.test_P0 = self.X_test @ self.W0.T                  # (M, d)
+        self.test_P0 = self.X_test @ self.W0.T                  # (M, n)
         self.test_K = self.X_test @ self.X.T                    # (M, N)
-        self.G0 = self.W0 @ self.W0.T                           # (d, d), computed once
+        self.G0 = self.W0 @ self.W0.T                           # (n, n), computed once
 
     @property
     def B(self):
-        """Row-space coefficients: W = W0 + B X; (d, N)."""
+        """Row-space coefficients: W = W0 + B X; (n, N)."""
         return self.Bt.T
 
     def forward(self):
-        """Pre-activations H = X Wᵀ = X W0ᵀ + K Bᵀ (N, d), activations relu(H), residual (N,), loss."""
-        H = torch.addmm(self.P0, self.K, self.Bt)
-        activations = torch.relu(H)
-        residual = self.y - activations @ self.v
-        return H, activations, residual, 0.5 * torch.mean(residual**2)
+        """Activations relu(H) of the pre-activations H = X Wᵀ = X W0ᵀ + K Bᵀ (N, n), output weights per
+        network V (n, m), residuals y − relu(H) V (N, m) and the sums of their squares (m,)."""
+        activations = torch.addmm(self.P0, self.K, self.Bt).relu_()
+        V = self.owner * self.v[:, None]
+        residual = torch.addmm(self.y[:, None], activations, V, alpha=-1)
+        return activations, V, residual, torch.sum(residual * residual, dim=0)
 
-    def step(self, H, activations, residual, lr: float):
+    def step(self, activations, V, residual, lr: float):
         """One gradient-descent step given the current forward pass (simultaneous update).
 
-        w_α += η v_α u_α with u_α = (1/N) Σ_i r_i g_αi x_i, i.e. B[α, i] += (η/N) v_α g_αi r_i;
+        w_α += η v_α u_α with u_α = (1/N) Σ_i r_i g_αi x_i, i.e. B[α, i] += (η/N) g_αi r_i v_α, where
+        the gate g_αi = sign(relu(h_αi)) and r is the residual of α's network;
         v_α += η w_α·u_α with w_α·u_α = (1/N) Σ_i r_i relu(h_αi).
         """
         N = len(residual)
-        w_dot_u = activations.T @ residual / N                  # (d,)
-        gated_residual = (H > 0) * residual[:, None]            # (N, d): g_αi r_i
-        self.Bt.addcmul_(gated_residual, self.v[None, :], value=lr / N)
-        self.v += lr * w_dot_u
+        N_w_dot_u = torch.sum((residual.T @ activations).T * self.owner, dim=1)   # (n,)
+        self.Bt.addcmul_(torch.sign(activations), residual @ V.T, value=lr / N)
+        self.v.add_(N_w_dot_u, alpha=lr / N)
 
-    def weights(self) -> Params:
-        W = self.W0 + self.B @ self.X
-        return Params(W.cpu().numpy(), self.v.cpu().numpy().copy())
+    def weights(self) -> list[Params]:
+        """The m networks' current weights (float64 arrays whatever the training precision)."""
+        W, v = _numpy(self.W0 + self.B @ self.X), _numpy(self.v)
+        bounds = np.cumsum([0] + self.widths)
+        return [Params(W[a:b].copy(), v[a:b].copy()) for a, b in zip(bounds[:-1], bounds[1:])]
 
     def snapshot(self, y_test, keep_weights: bool) -> dict:
-        """The recorded quantities, computed in the row space (same values as `_snapshot`)."""
-        H, _, residual, _ = self.forward()
+        """The recorded quantities of a single network (m = 1), computed in the row space (same values as
+        `_snapshot`)."""
+        activations, _, residual, _ = self.forward()
+        residual = residual[:, 0]
         N = len(residual)
         BP0 = self.B @ self.P0                                  # (d, d) = B X W0ᵀ
         gram = self.G0 + BP0 + BP0.T + self.B @ self.K @ self.B.T   # W Wᵀ
         w_norm = torch.sqrt(torch.diagonal(gram))
         total_gram = gram + torch.outer(self.v, self.v)
         total_norm = torch.sqrt(torch.diagonal(total_gram))
-        gated_residual = ((H > 0) * residual[:, None]).T / N
+        gated_residual = ((activations > 0) * residual[:, None]).T / N
         u_norm = torch.sqrt(torch.sum((gated_residual @ self.K) * gated_residual, dim=1))
-        w_dot_u = torch.sum(gated_residual * H.T, dim=1)
+        w_dot_u = torch.sum(gated_residual * activations.T, dim=1)
         denominator = w_norm * u_norm
         cos_delta = torch.where(denominator > 0, torch.sign(self.v) * w_dot_u / denominator, 0.0)
         test_H = torch.addmm(self.test_P0, self.test_K, self.Bt)
-        test_output = (torch.relu(test_H) @ self.v).cpu().numpy()
-        train_output = (self.y - residual).cpu().numpy()
-        numpy = lambda tensor: tensor.cpu().numpy()  # noqa: E731
+        test_output = _numpy(torch.relu(test_H) @ self.v)
+        train_output = _numpy(self.y - residual)
         return dict(
-            train_accuracy=float(np.mean(np.sign(train_output) == numpy(self.y))),
+            train_accuracy=float(np.mean(np.sign(train_output) == _numpy(self.y))),
             test_loss=0.5 * float(np.mean((y_test - test_output) ** 2)),
             test_accuracy=float(np.mean(np.sign(test_output) == y_test)),
-            norm_product=numpy(torch.abs(self.v) * w_norm),
-            w_norm=numpy(w_norm),
-            v=numpy(self.v).copy(),
-            cos_delta=numpy(cos_delta),
-            u_norm=numpy(u_norm),
-            conserved=numpy(w_norm**2 - self.v**2),
-            gating=numpy(H.T > 0),
-            cos_sim=numpy(total_gram / torch.outer(total_norm, total_norm)),
-            weights=self.weights().W if keep_weights else None,
+            norm_product=_numpy(torch.abs(self.v) * w_norm),
+            w_norm=_numpy(w_norm),
+            v=_numpy(self.v).copy(),
+            cos_delta=_numpy(cos_delta),
+            u_norm=_numpy(u_norm),
+            conserved=_numpy(w_norm**2 - self.v**2),
+            gating=(activations.T > 0).cpu().numpy(),
+            cos_sim=_numpy(total_gram / torch.outer(total_norm, total_norm)),
+            weights=self.weights()[0].W if keep_weights else None,
         )
 
 
-def _check_finite(loss: float, initial_loss: float, step: int, lr: float):
-    if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * initial_loss:
-        raise TrainingDiverged(
-            f"Training diverged at step {step}: the loss reached {loss:.3g} (it started at "
-            f"{initial_loss:.3g}). The learning rate lr={lr:g} is too large for this network; "
-            f"try a smaller one (e.g. lr={lr / 4:g})."
-        )
+def _numpy(tensor) -> np.ndarray:
+    """A float tensor as a float64 numpy array, so that what comes out of a float32 run looks the same."""
+    return tensor.detach().to(device="cpu", dtype=torch.float64).numpy()
+
+
+def _check_finite(losses, initial_losses, step: int, lr: float):
+    """Raise TrainingDiverged if a loss (a float, or one per network) is non-finite or has exploded."""
+    if np.all(losses <= DIVERGENCE_FACTOR * initial_losses):  # False for NaN: cheap, it runs every step
+        return
+    losses, initial_losses = np.atleast_1d(losses), np.atleast_1d(initial_losses)
+    worst = np.argmax(np.where(np.isfinite(losses), losses / initial_losses, np.inf))
+    raise TrainingDiverged(
+        f"Training diverged at step {step}: the loss reached {losses[worst]:.3g} (it started at "
+        f"{initial_losses[worst]:.3g}). The learning rate lr={lr:g} is too large for this network; "
+        f"try a smaller one (e.g. lr={lr / 4:g})."
+    )
 
 
 def _record_steps(record_steps, steps: int) -> np.ndarray:
@@ -283,23 +304,41 @@ def usable_cpus() -> int:
 
 
 def _train_rowspace(task, init, lr, steps, recorded, dtype, device, bar):
+    losses, records, finals = _rowspace_loop(task, [init], lr, steps, recorded, dtype, device, bar)
+    return losses[0], records, finals[0]
+
+
+def _rowspace_loop(task, inits, lr, steps, recorded, dtype, device, bar):
+    """Train the networks `inits` together; losses (m, T+1), records of network 0 at `recorded`, finals."""
     with _torch_threads(max(1, min(MAX_ROWSPACE_THREADS, usable_cpus(), torch.get_num_threads()))):
-        return _rowspace_loop(task, init, lr, steps, recorded, dtype, device, bar)
+        state = _RowSpaceState(inits, task.X_train, task.y_train, task.X_test, dtype, device)
+        losses, records = np.empty((len(inits), steps + 1)), []
+        for step in range(steps + 1):
+            activations, V, residual, squared_residual = state.forward()
+            losses[:, step] = squared_residual.cpu().numpy() / (2 * len(residual))
+            _check_finite(losses[:, step], losses[:, 0], step, lr)
+            if step in recorded:
+                records.append(state.snapshot(task.y_test, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
+            if step < steps:
+                state.step(activations, V, residual, lr)
+                bar.update()
+        return losses, records, state.weights()
 
 
-def _rowspace_loop(task, init, lr, steps, recorded, dtype, device, bar):
-    state = _RowSpaceState(init, task.X_train, task.y_train, task.X_test, dtype, device)
-    losses, records = np.empty(steps + 1), []
-    for step in range(steps + 1):
-        H, activations, residual, step_loss = state.forward()
-        losses[step] = step_loss.item()
-        _check_finite(losses[step], losses[0], step, lr)
-        if step in recorded:
-            records.append(state.snapshot(task.y_test, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
-        if step < steps:
-            state.step(H, activations, residual, lr)
-            bar.update()
-    return losses, records, state.weights()
+def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=torch.float64, device="cpu"):
+    """Train m independent networks on `task` at once, by full-batch gradient descent.
+
+    Exactly `train` (row-space method) for each network, but all networks share one matrix product
+    per step, which makes many small retrainings (lottery tickets) cheap. Nothing is recorded.
+    Returns (losses (m, T+1): training loss before each step and after the last, finals: m Params).
+    Raises ValueError for invalid arguments and TrainingDiverged if any network's loss blows up.
+    """
+    lr = check_positive("lr (learning rate)", lr)
+    for params in inits:
+        check_width(params.width)
+    bar = tqdm(disable=True)
+    losses, _, finals = _rowspace_loop(task, inits, lr, int(steps), set(), dtype, device, bar)
+    return losses, finals
 
 
 def _train_textbook(task, init, lr, steps, recorded, dtype, device, bar):

@@ -13,7 +13,7 @@ from neuronlab import checks, lottery, plotting  # noqa: E402
 from neuronlab.data import cifar_task, toy_2d_task  # noqa: E402
 from neuronlab.model import Params, accuracy, init_params  # noqa: E402
 from neuronlab.observables import norm_product, top_k_overlap  # noqa: E402
-from neuronlab.training import TrainingDiverged, train  # noqa: E402
+from neuronlab.training import TrainingDiverged, train, train_many  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_train_many_is_train_for_each_network(make_task):
     task = make_task()
     inits = [init_params(task.input_dim, width, scale, seed=seed)
              for width, scale, seed in ((1, 0.5, 0), (4, 1e-2, 1), (7, 0.3, 2))]
-    losses, finals = lottery.train_many(task, inits, lr=0.5, steps=60)
+    losses, finals = train_many(task, inits, lr=0.5, steps=60)
     assert losses.shape == (3, 61)
     for init, loss_curve, final in zip(inits, losses, finals):
         reference = train(task, init=init, lr=0.5, steps=60, record_steps=[0, 60], progress=False)
@@ -90,7 +90,7 @@ def test_train_many_is_train_for_each_network(make_task):
 def test_train_many_raises_on_divergence(small_cifar):
     inits = [init_params(small_cifar.input_dim, 3, 1.0, seed=0)]
     with pytest.raises(TrainingDiverged, match="learning rate"):
-        lottery.train_many(small_cifar, inits, lr=500.0, steps=50)
+        train_many(small_cifar, inits, lr=500.0, steps=50)
 
 
 def test_half_loss_step():
@@ -172,7 +172,7 @@ def test_checks_pass_the_references_and_catch_mistakes(monkeypatch):
 
 
 def test_figures_draw(run):
-    figures = [plotting.plot_ticket_losses([run, run], 5), plotting.plot_ticket_sizes(run, "final loss", k=5),
+    figures = [plotting.plot_ticket_losses([run, run], 5), plotting.plot_ticket_sizes(run, "final loss"),
                plotting.plot_ticket_sizes([run, run], "test accuracy"), plotting.plot_ticket_comparison([run], (2, 10)),
                plotting.plot_race_prediction([run.history], 5, "spearman"), plotting.plot_lottery_panel(run, 5)]
     assert all(isinstance(fig, plt.Figure) for fig in figures)
@@ -185,6 +185,27 @@ def test_ticket_run_cached_ignores_how_arguments_are_passed(small_cifar):
     a = lottery.ticket_run_cached(small_cifar, 1e-3, 5, 0.5, 20, 0)
     b = lottery.ticket_run_cached(small_cifar, steps=20, seed=0, scale=0.001, width=5.0, lr=0.5)
     assert a is b
+
+
+def test_the_panel_trains_the_full_network_once_for_all_ticket_sizes(small_cifar):
+    settings = dict(scale=1e-3, width=12, lr=0.5, steps=40, seed=3)
+    two, five = lottery.ticket_panel_run(small_cifar, k=2, **settings), lottery.ticket_panel_run(small_cifar, k=5, **settings)
+    assert two.history is five.history
+    assert two.ks.tolist() == [2] and five.ks.tolist() == [5] and five.loss.shape == (1, 3, 41)
+    # the same tickets as in the all-sizes run
+    every_size = lottery.ticket_run(small_cifar, ks=(2, 5), **settings)
+    np.testing.assert_allclose(five.loss[0], every_size.loss[1], rtol=1e-12)
+
+
+def test_lottery_panel_marks_the_step_and_reads_the_predictors_there(small_cifar):
+    run = lottery.ticket_panel_run(small_cifar, k=5, scale=1e-3, width=12, lr=0.5, steps=40, seed=3)
+    fig = plotting.plot_lottery_panel(run, step=20)
+    overlap_ax = fig.axes[1]
+    expected = lottery.race_prediction(run.history, 5, [20])
+    labels = overlap_ax.get_legend_handles_labels()[1]
+    for name in lottery.PREDICTORS:
+        assert f"{name}: {expected[name][0][0]:.2f} at t=20" in labels
+    plt.close(fig)
 
 
 def test_summarise_runs(run):

@@ -1,8 +1,10 @@
 """The two trainers agree, the recorder holds the observables, bad settings fail clearly."""
 import numpy as np
 import pytest
+import torch
 
 from neuronlab import observables as obs
+from neuronlab.compression import count_clusters
 from neuronlab.data import cifar_task, toy_2d_task
 from neuronlab.training import TrainingDiverged, default_record_steps, train
 
@@ -98,10 +100,19 @@ def test_invalid_arguments_raise_value_error_with_the_reason(kwargs, word):
         train(toy_2d_task(), **settings)
 
 
-def test_reference_protocol_shows_the_expected_shape(protocol):
+@pytest.fixture(scope="module")
+def protocol_run(protocol):
+    return train(protocol, progress=False)
+
+
+def loss_half_step(history) -> int:
+    return int(np.flatnonzero(history.loss < history.loss[0] / 2)[0])
+
+
+def test_reference_protocol_shows_the_expected_shape(protocol_run):
     """science.md's reference protocol: loss halves near t≈200–500, most neurons cluster, early race."""
-    history = train(protocol, progress=False)
-    half = int(np.flatnonzero(history.loss < history.loss[0] / 2)[0])
+    history = protocol_run
+    half = loss_half_step(history)
     assert 150 <= half <= 600
     assert history.loss[-1] < 1e-6
     labels = history.clusters[-1]
@@ -110,6 +121,24 @@ def test_reference_protocol_shows_the_expected_shape(protocol):
     final = history.norm_product[-1]
     assert obs.rank_correlation(history.cos_delta[history.index(50)], final) >= 0.8
     assert obs.rank_correlation(history.cos_delta[0], final) < 0.6
+
+
+def test_single_precision_tells_the_same_story_on_the_protocol(protocol, protocol_run):
+    """The panels retrain in float32 (`widgets.PANEL_DTYPE`); what a lesson reads off a run must not
+    depend on it: loss curve, clusters, the race and its early ranking."""
+    single, double = train(protocol, dtype=torch.float32, progress=False), protocol_run
+    assert single.final.W.dtype == np.float64 and single.norm_product.dtype == np.float64
+    assert loss_half_step(single) == loss_half_step(double)
+    np.testing.assert_allclose(single.loss[:1500], double.loss[:1500], rtol=0.01)  # measured: 0.54 %
+    assert 0.5 < single.loss[-1] / double.loss[-1] < 2
+    (clusters_32, clustered_32), (clusters_64, clustered_64) = (count_clusters(h.clusters[-1]) for h in (single, double))
+    assert abs(clusters_32 - clusters_64) <= 2 and abs(clustered_32 - clustered_64) <= 6
+    for step in (0, 50):
+        rho_32, rho_64 = (obs.rank_correlation(h.cos_delta[h.index(step)], h.norm_product[-1]) for h in (single, double))
+        assert abs(rho_32 - rho_64) < 0.01
+    final = double.norm_product[-1]
+    np.testing.assert_allclose(single.norm_product[-1], final, atol=0.02 * final.max())  # measured: 0.8 %
+    assert single.train_accuracy[-1] == double.train_accuracy[-1]
 
 
 def test_usable_cpus_is_at_least_one_and_at_most_the_affinity():
