@@ -572,7 +572,7 @@ def plot_ticket_losses(runs, k: int, ax=None):
     return fig
 
 
-def plot_ticket_sizes(runs, quantity: str = "final loss", k: int | None = None, ax=None):
+def plot_ticket_sizes(runs, quantity: str = "final loss", ax=None):
     """A quantity of the retrained tickets against the ticket size k, one line per variant: mean over
     seeds (geometric for the loss) with min–max error bars; the full network as a horizontal line.
     quantity: "final loss" (training loss at the last step, log scale) or "test accuracy"."""
@@ -596,8 +596,6 @@ def plot_ticket_sizes(runs, quantity: str = "final loss", k: int | None = None, 
                     markersize=5, **TICKET_STYLE[variant])
     full = np.exp(np.log(full).mean()) if quantity == "final loss" else full.mean()
     ax.axhline(full, label="full network", **{**TICKET_STYLE["full network"], "marker": None})
-    if k is not None:
-        ax.axvline(ks[runs[0].k_index(k)], color="0.6", linewidth=6, alpha=0.3, label=f"k={ks[runs[0].k_index(k)]}")
     ax.set_xscale("log")
     ax.set_xticks(ks, [str(value) for value in ks])
     ax.minorticks_off()
@@ -623,20 +621,25 @@ def plot_ticket_comparison(runs, ks=(5, 50)):
     return fig
 
 
-def plot_race_prediction(histories, k: int, quantity: str = "overlap", ax=None):
+def plot_race_prediction(histories, k: int, quantity: str = "overlap", ax=None, step: int | None = None):
     """How well early quantities predict the final top-k by a_α, against the step t they are taken at:
     quantity "overlap" (fraction of the final top-k caught, chance k/d dotted) or "spearman" (rank
     correlation with the final a_α over all neurons). Mean over histories (seeds), min–max band; the
-    step at which the loss has halved is marked."""
+    step at which the loss has halved is marked. With `step`, a line at that step and each predictor's
+    value there (at the last recorded step ≤ step) in the legend."""
 
     histories = list(histories) if isinstance(histories, (list, tuple)) else [histories]
     fig, ax = axes_or_new(ax)
     steps = histories[0].steps[:-1]
     which = {"overlap": 0, "spearman": 1}[quantity]
     predictions = [race_prediction(h, k, steps) for h in histories]
+    marked = None if step is None else min(histories[0].index(step), len(steps) - 1)
     for name, style in zip(PREDICTORS, PREDICTOR_STYLE):
         values = np.array([p[name][which] for p in predictions])
-        _seed_band(ax, np.maximum(steps, 0.5), values, style, name)
+        label = name if marked is None else f"{name}: {values[:, marked].mean():.2f} at t={steps[marked]}"
+        _seed_band(ax, np.maximum(steps, 0.5), values, style, label)
+    if marked is not None:
+        ax.axvline(max(steps[marked], 0.5), color="k", linewidth=0.8)
     halves = [loss_half_step(h) for h in histories]
     if None not in halves:
         ax.axvline(np.mean(halves), color="0.3", linestyle=":", label=f"loss halved (t≈{np.mean(halves):.0f})")
@@ -651,13 +654,16 @@ def plot_race_prediction(histories, k: int, quantity: str = "overlap", ax=None):
     return fig
 
 
-def plot_lottery_panel(run, k: int = 10):
-    """The notebook's interactive figure for one TicketRun: loss curves of the k-neuron tickets, the
-    final training loss against k, and how early the final top-k can be predicted."""
+def plot_lottery_panel(run, step: int = 50):
+    """The notebook's interactive figure for a TicketRun of one ticket size k (`lottery.ticket_panel_run`):
+    the k-neuron tickets' loss curves, and how well early quantities pick the final top-k (overlap) and
+    rank all neurons (Spearman) against the step they are read at, with a line at `step`."""
+    k = int(run.ks[0])
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.9), layout="constrained")
     plot_ticket_losses(run, k, ax=axes[0])
-    plot_ticket_sizes(run, "final loss", k=k, ax=axes[1])
-    plot_race_prediction(run.history, int(run.ks[run.k_index(k)]), ax=axes[2])
+    axes[0].axvline(step, color="k", linewidth=0.8)
+    plot_race_prediction(run.history, k, "overlap", ax=axes[1], step=step)
+    plot_race_prediction(run.history, k, "spearman", ax=axes[2], step=step)
     return fig
 
 

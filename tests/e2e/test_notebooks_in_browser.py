@@ -364,8 +364,9 @@ class Panel:
                 state, stable_since = now, time.monotonic()
         src = state[0]
         errors = kernel_errors(page)[before_errors:] + self.tracebacks()
+        # seconds: until the panel last changed (the figure appeared), not counting the settle wait
         return {"changed": True, "before": before_src, "after": src, "message": self.message(),
-                "errors": errors, "value": after_value, "seconds": time.monotonic() - t0}
+                "errors": errors, "value": after_value, "seconds": stable_since - t0}
 
 
 def nudge(panel: Panel, s: Slider, what: str) -> dict:

@@ -1,0 +1,98 @@
+"""TrainingPanel, headless: which sliders retrain and which redraw, what reaches compute and draw,
+and what a learner sees when training diverges."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from ipywidgets import IntSlider  # noqa: E402
+
+from neuronlab import widgets  # noqa: E402
+from neuronlab.data import toy_2d_task  # noqa: E402
+from neuronlab.training import TrainingDiverged  # noqa: E402
+
+
+class Recorder:
+    """A compute and a draw that remember their calls."""
+
+    def __init__(self):
+        self.computed, self.drawn = [], []
+
+    def compute(self, task, **settings):
+        self.computed.append(settings)
+        if settings["lr"] > 10:
+            raise TrainingDiverged("Training diverged at step 3: the loss reached 1e9.")
+        return dict(settings)
+
+    def draw(self, result, **values):
+        self.drawn.append((result, values))
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot([0, result["scale"]])
+        return fig
+
+
+@pytest.fixture
+def panel_and_calls():
+    calls = Recorder()
+    panel = widgets.TrainingPanel(toy_2d_task(), calls.draw, compute=calls.compute, steps=50, seed=7,
+                                  redraw={"step": IntSlider(value=5, min=0, max=50)},
+                                  retrain={"k": IntSlider(value=3, min=1, max=10)})
+    return panel, calls
+
+
+def test_a_given_result_is_reused_for_the_initial_settings():
+    calls = Recorder()
+    known = {"the": "notebook's run", "scale": 1e-3}
+    panel = widgets.TrainingPanel(toy_2d_task(), calls.draw, compute=calls.compute, result=known)
+    assert calls.computed == [] and panel.result is known and calls.drawn[0][0] is known
+
+
+def test_training_sliders_recompute_with_the_panel_precision_and_redraw_sliders_only_redraw(panel_and_calls):
+    panel, calls = panel_and_calls
+    assert calls.computed == [dict(steps=50, seed=7, dtype=widgets.PANEL_DTYPE, scale=1e-3, width=300, lr=0.5, k=3)]
+    panel.train_sliders["k"].value = 4
+    panel.train_sliders["scale"].value = 1e-2
+    assert [c["k"] for c in calls.computed] == [3, 4, 4] and calls.computed[-1]["scale"] == pytest.approx(1e-2)
+    panel.redraw_sliders["step"].value = 9
+    assert len(calls.computed) == 3 and calls.drawn[-1][1] == {"step": 9}
+    assert all("nl-retrain" in s._dom_classes for s in panel.train_sliders.values())
+    assert "nl-redraw" in panel.redraw_sliders["step"]._dom_classes
+    assert widgets.PANEL_DTYPE == torch.float32
+
+
+def test_a_diverging_learning_rate_shows_a_message_and_no_figure(panel_and_calls):
+    panel, calls = panel_and_calls
+    drawn = len(calls.drawn)
+    panel.train_sliders["lr"].value = 50.0
+    assert "diverged" in panel.message.value and "learning rate" in panel.message.value
+    assert panel.result is None and len(calls.drawn) == drawn
+    panel.redraw_sliders["step"].value = 1  # nothing to redraw: no error either
+    assert len(calls.drawn) == drawn
+    panel.train_sliders["lr"].value = 0.5
+    assert panel.message.value == "" and panel.result["lr"] == 0.5 and len(calls.drawn) == drawn + 1
+
+
+def test_figure_png_is_a_png_at_the_figure_dpi():
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
+    png = widgets.figure_png(fig)
+    plt.close(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (100, 50)
+
+
+def test_train_cached_remembers_runs_however_the_arguments_are_passed():
+    task = toy_2d_task()
+    widgets.cache_clear()
+    first = widgets.train_cached(task, 1e-3, 4, 0.5, 30)
+    assert widgets.train_cached(task, scale=0.001, width=4.0, lr=0.5, steps=30, seed=0) is first
+    assert widgets.train_cached(task, 1e-3, 4, 0.5, 30, dtype=torch.float32) is not first
+
+
+def test_train_for_unlocking_records_densely_and_summarises_the_flips():
+    run = widgets.train_for_unlocking(toy_2d_task(), width=6, steps=200)
+    history, summary = run["history"], run["summary"]
+    assert history.steps[:3].tolist() == [0, 10, 20]
+    assert summary["flips"].shape == (len(history.steps) - 1, 6)
