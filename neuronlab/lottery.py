@@ -134,7 +134,7 @@ def full_run(task, scale: float = 1e-3, width: int = 300, lr: float = 0.5, steps
 def _full_run_memo(task, scale, width, lr, steps, seed, dtype):
     record = sorted({s for s in RACE_STEPS if s < steps} | {steps})
     return train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed, record_steps=record,
-                 dtype=dtype, progress=False)
+                 dtype=dtype, progress=None)
 
 
 def ticket_run_cached(task, scale: float = 1e-3, width: int = 300, lr: float = 0.5, steps: int = 3000,

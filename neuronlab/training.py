@@ -245,7 +245,7 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
     width d, scale s, seed: the random initialisation (ignored when `init` is given, e.g. to retrain
     a lottery ticket from its original weights). lr: learning rate η. steps: number of GD steps T.
     method: "rowspace" (fast, exact) or "textbook" (PyTorch autograd + SGD). progress: show a
-    progress bar (None: only if the run takes more than 2 seconds).
+    progress bar (None: only if the run takes more than 1 second).
     Raises ValueError for invalid arguments and TrainingDiverged if the loss blows up.
     """
     lr = check_positive("lr (learning rate)", lr)
@@ -261,7 +261,7 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
     recorded = set(_record_steps(record_steps, steps).tolist())
     run = _train_rowspace if method == "rowspace" else _train_textbook
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=f"training d={init.width}", delay=0 if progress else 2.0,
+    bar = tqdm(total=steps, desc=f"training d={init.width}", delay=0 if progress else 1.0,
                disable=progress is False, leave=False, mininterval=0.5)
     with bar:
         losses, records, final = run(task, init, lr, steps, recorded, dtype, device, bar)

@@ -147,3 +147,10 @@ def test_usable_cpus_is_at_least_one_and_at_most_the_affinity():
     from neuronlab.training import usable_cpus
 
     assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
+
+
+def test_progress_bar_shows_when_asked_and_never_when_refused(capsys):
+    train(toy_2d_task(), width=3, steps=20, progress=True)
+    assert "training d=3" in capsys.readouterr().err
+    train(toy_2d_task(), width=3, steps=20, progress=False)
+    assert capsys.readouterr().err == ""
