@@ -217,6 +217,18 @@ def _check_finite(losses, initial_losses, step: int, lr: float):
     )
 
 
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not float(steps).is_integer() or steps < 1:
+        raise ValueError(f"steps must be a whole number ≥ 1, got {steps!r}.")
+    return int(steps)
+
+
+def _check_init(init: Params, task: Task):
+    check_width(init.width)
+    if init.W.shape[1] != task.input_dim:
+        raise ValueError(f"init has input dimension {init.W.shape[1]}, the task has {task.input_dim}.")
+
+
 def _record_steps(record_steps, steps: int) -> np.ndarray:
     if record_steps is None:
         return default_record_steps(steps)
@@ -248,16 +260,12 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
     progress bar (None: only if the run takes more than 1 second).
     Raises ValueError for invalid arguments and TrainingDiverged if the loss blows up.
     """
-    lr = check_positive("lr (learning rate)", lr)
-    if isinstance(steps, bool) or not float(steps).is_integer() or steps < 1:
-        raise ValueError(f"steps must be a whole number ≥ 1, got {steps!r}.")
-    steps = int(steps)
+    lr, steps = check_positive("lr (learning rate)", lr), _check_steps(steps)
     if method not in ("rowspace", "textbook"):
         raise ValueError(f"method must be 'rowspace' or 'textbook', got {method!r}.")
     if init is None:
         init = init_params(task.input_dim, check_width(width), check_positive("scale", scale), seed, balanced)
-    elif init.W.shape[1] != task.input_dim:
-        raise ValueError(f"init has input dimension {init.W.shape[1]}, the task has {task.input_dim}.")
+    _check_init(init, task)
     recorded = set(_record_steps(record_steps, steps).tolist())
     run = _train_rowspace if method == "rowspace" else _train_textbook
     start = time.perf_counter()
@@ -333,11 +341,13 @@ def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=tor
     Returns (losses (m, T+1): training loss before each step and after the last, finals: m Params).
     Raises ValueError for invalid arguments and TrainingDiverged if any network's loss blows up.
     """
-    lr = check_positive("lr (learning rate)", lr)
+    lr, steps = check_positive("lr (learning rate)", lr), _check_steps(steps)
+    if len(inits) == 0:
+        raise ValueError("train_many needs at least one network in inits.")
     for params in inits:
-        check_width(params.width)
+        _check_init(params, task)
     bar = tqdm(disable=True)
-    losses, _, finals = _rowspace_loop(task, inits, lr, int(steps), set(), dtype, device, bar)
+    losses, _, finals = _rowspace_loop(task, inits, lr, steps, set(), dtype, device, bar)
     return losses, finals
 
 

@@ -87,6 +87,16 @@ def test_train_many_is_train_for_each_network(make_task):
         np.testing.assert_allclose(final.v, reference.final.v, rtol=1e-9, atol=1e-14)
 
 
+@pytest.mark.parametrize("inits, steps, message", [
+    ([], 10, "at least one network"),
+    ([init_params(2, 3, 0.1)], 10, "input dimension 2"),
+    ([init_params(3072, 3, 0.1)], 2.5, "steps must be a whole number"),
+])
+def test_train_many_rejects_bad_input_with_the_reason(small_cifar, inits, steps, message):
+    with pytest.raises(ValueError, match=message):
+        train_many(small_cifar, inits, lr=0.5, steps=steps)
+
+
 def test_train_many_raises_on_divergence(small_cifar):
     inits = [init_params(small_cifar.input_dim, 3, 1.0, seed=0)]
     with pytest.raises(TrainingDiverged, match="learning rate"):
