@@ -10,7 +10,6 @@ and one redraw-only slider, and prints the wall time of each, the first split in
 next to `train()` alone in float64 and float32, measured in the same run. Each change includes
 rendering the figure to PNG, as the panel does. Target from the course brief: ≤ 2 s a change.
 """
-import io
 import time
 from functools import partial
 

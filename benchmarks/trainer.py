@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from neuronlab.data import cifar_task
-from neuronlab.training import train
+from neuronlab.training import ROWSPACE_THREADS, train
 
 
 def best_time(run, repeats: int):
@@ -39,8 +39,8 @@ def main():
     task = cifar_task()
     settings = dict(width=300, scale=1e-3, lr=0.5, steps=args.steps, seed=0, record_steps=[0, args.steps],
                     progress=False)
-    print(f"protocol: N={task.n_train}, D={task.input_dim}, d=300, {args.steps} steps, float64, "
-          f"{torch.get_num_threads()} torch threads")
+    print(f"protocol: N={task.n_train}, D={task.input_dim}, d=300, {args.steps} steps, float64; torch threads: "
+          f"rowspace {ROWSPACE_THREADS}, textbook {torch.get_num_threads()} (torch's default)")
     fast_seconds, fast = best_time(lambda: train(task, method="rowspace", **settings), args.repeats)
     textbook_seconds, textbook = best_time(lambda: train(task, method="textbook", **settings), args.repeats)
     print(f"rowspace: {fast_seconds:.3f} s ({1e3 * fast_seconds / args.steps:.2f} ms/step)")

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .model import Params, check_positive, check_width, init_params
+from .model import Params, init_params
 from .observables import rank_correlation, top_k_overlap
 from .training import train, train_many
 

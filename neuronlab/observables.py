@@ -161,8 +161,9 @@ def gating_agreement(gating: np.ndarray) -> np.ndarray:
 
     gating: bool (d, N) gating patterns; returns (d, d) in [0, 1] with ones on the diagonal.
     """
-    on = np.asarray(gating, dtype=float)
-    return (on @ on.T + (1.0 - on) @ (1.0 - on).T) / on.shape[1]
+    side = np.where(np.asarray(gating, dtype=bool), 1.0, -1.0).astype(np.float32)  # ±1: exact in float32
+    agree_minus_disagree = (side @ side.T).astype(float)
+    return (agree_minus_disagree + side.shape[1]) / (2.0 * side.shape[1])
 
 
 def small_init_target(gating: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -11,12 +11,9 @@ Both return a `History`: the loss at every step, and at the recorded steps the q
 plot (norm products, alignments, gating patterns, cosine similarities, clusters, test metrics).
 `train_many` trains several small networks side by side with the row-space method (lottery tickets).
 """
-import math
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,9 +28,12 @@ from .model import Params, TwoLayerReLU, accuracy, check_positive, check_width, 
 DIVERGENCE_FACTOR = 1e3
 #: record full weight snapshots only when the input dimension is at most this (toy data)
 MAX_DIM_FOR_WEIGHTS = 64
-#: most torch threads for the row-space loop: its products are small (N×N by N×d); measured on 2 idle
-#: cores, 2 threads take 0.42 ms a step and 1 thread 0.64 ms
-MAX_ROWSPACE_THREADS = 2
+#: torch threads for the row-space loop. Measured on 2 cores (protocol, float64 / float32): 2 threads
+#: take 1.3 / 0.8 s and 1 thread 2.0 / 1.3 s when both cores are idle, but with one core busy (a browser,
+#: another program) 2 threads take 16.7 / 7.5 s against 2.0 / 1.3 s, because its thousands of small
+#: parallel products each wait for the descheduled thread. One thread is never far from the best, and
+#: gives the same numbers on every machine load (the thread count changes float32 results' rounding).
+ROWSPACE_THREADS = 1
 
 
 class TrainingDiverged(RuntimeError):
@@ -77,7 +77,7 @@ class History:
 
     def gating_at(self, index: int) -> np.ndarray:
         """Unpacked gating pattern at record `index`; bool (d, N)."""
-        return np.unpackbits(self.gating[index], axis=1, count=self.n_samples).astype(bool)
+        return np.unpackbits(self.gating[index], axis=1, count=self.n_samples).view(bool)
 
 
 def default_record_steps(steps: int, n_log: int = 60) -> np.ndarray:
@@ -164,10 +164,9 @@ class _RowSpaceState:
         bounds = np.cumsum([0] + self.widths)
         return [Params(W[a:b].copy(), v[a:b].copy()) for a, b in zip(bounds[:-1], bounds[1:])]
 
-    def snapshot(self, y_test, keep_weights: bool) -> dict:
-        """The recorded quantities of a single network (m = 1), computed in the row space (same values as
-        `_snapshot`)."""
-        activations, _, residual, _ = self.forward()
+    def snapshot(self, activations, residual, y_test, keep_weights: bool) -> dict:
+        """The recorded quantities of a single network (m = 1), computed in the row space from the current
+        forward pass (same values as `_snapshot`)."""
         residual = residual[:, 0]
         N = len(residual)
         BP0 = self.B @ self.P0                                  # (d, d) = B X W0ᵀ
@@ -194,7 +193,7 @@ class _RowSpaceState:
             u_norm=_numpy(u_norm),
             conserved=_numpy(w_norm**2 - self.v**2),
             gating=(activations.T > 0).cpu().numpy(),
-            cos_sim=_numpy(total_gram / torch.outer(total_norm, total_norm)),
+            cos_sim=(total_gram / torch.outer(total_norm, total_norm)).to(torch.float32).cpu().numpy(),
             weights=self.weights()[0].W if keep_weights else None,
         )
 
@@ -242,7 +241,7 @@ def _stack(records: list[dict], cluster_threshold: float) -> dict:
     """Turn a list of per-step snapshots into the arrays of a History."""
     stacked = {key: np.array([r[key] for r in records]) for key in records[0] if key != "weights"}
     stacked["gating"] = np.packbits(stacked["gating"], axis=2)
-    stacked["cos_sim"] = stacked["cos_sim"].astype(np.float32)
+    stacked["cos_sim"] = stacked["cos_sim"].astype(np.float32, copy=False)
     stacked["clusters"] = np.array([find_clusters(c, cluster_threshold) for c in stacked["cos_sim"]])
     stacked["weights"] = None if records[0]["weights"] is None else np.array([r["weights"] for r in records])
     return stacked
@@ -292,25 +291,6 @@ def _torch_threads(count: int):
         torch.set_num_threads(previous)
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on: its CPU affinity, capped by a container's CPU quota (cgroup v2 or v1).
-
-    Binder gives a container about one CPU of a many-core host; more threads than that make each step
-    many times slower, not faster.
-    """
-    count = len(os.sched_getaffinity(0))
-    for quota_file, period_file in (("/sys/fs/cgroup/cpu.max", None),
-                                    ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")):
-        try:
-            fields = Path(quota_file).read_text().split()
-            quota, period = fields[0], fields[1] if period_file is None else Path(period_file).read_text()
-        except (OSError, IndexError):
-            continue
-        if quota not in ("max", "-1"):
-            count = min(count, max(1, math.ceil(int(quota) / int(period))))
-    return count
-
-
 def _train_rowspace(task, init, lr, steps, recorded, dtype, device, bar):
     losses, records, finals = _rowspace_loop(task, [init], lr, steps, recorded, dtype, device, bar)
     return losses[0], records, finals[0]
@@ -318,7 +298,7 @@ def _train_rowspace(task, init, lr, steps, recorded, dtype, device, bar):
 
 def _rowspace_loop(task, inits, lr, steps, recorded, dtype, device, bar):
     """Train the networks `inits` together; losses (m, T+1), records of network 0 at `recorded`, finals."""
-    with _torch_threads(max(1, min(MAX_ROWSPACE_THREADS, usable_cpus(), torch.get_num_threads()))):
+    with _torch_threads(ROWSPACE_THREADS):
         state = _RowSpaceState(inits, task.X_train, task.y_train, task.X_test, dtype, device)
         losses, records = np.empty((len(inits), steps + 1)), []
         for step in range(steps + 1):
@@ -326,7 +306,8 @@ def _rowspace_loop(task, inits, lr, steps, recorded, dtype, device, bar):
             losses[:, step] = squared_residual.cpu().numpy() / (2 * len(residual))
             _check_finite(losses[:, step], losses[:, 0], step, lr)
             if step in recorded:
-                records.append(state.snapshot(task.y_test, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
+                records.append(state.snapshot(activations, residual, task.y_test,
+                                              task.input_dim <= MAX_DIM_FOR_WEIGHTS))
             if step < steps:
                 state.step(activations, V, residual, lr)
                 bar.update()

@@ -129,8 +129,10 @@ def test_single_precision_tells_the_same_story_on_the_protocol(protocol, protoco
     single, double = train(protocol, dtype=torch.float32, progress=False), protocol_run
     assert single.final.W.dtype == np.float64 and single.norm_product.dtype == np.float64
     assert loss_half_step(single) == loss_half_step(double)
-    np.testing.assert_allclose(single.loss[:1500], double.loss[:1500], rtol=0.01)  # measured: 0.54 %
-    assert 0.5 < single.loss[-1] / double.loss[-1] < 2
+    # the race and the loss drop: measured 0.08 %; the whole curve, drawn on log scales where 5 % is
+    # 0.02 decades: measured 1.5 %
+    np.testing.assert_allclose(single.loss[:500], double.loss[:500], rtol=0.005)
+    np.testing.assert_allclose(single.loss, double.loss, rtol=0.05)
     (clusters_32, clustered_32), (clusters_64, clustered_64) = (count_clusters(h.clusters[-1]) for h in (single, double))
     assert abs(clusters_32 - clusters_64) <= 2 and abs(clustered_32 - clustered_64) <= 6
     for step in (0, 50):
@@ -139,14 +141,6 @@ def test_single_precision_tells_the_same_story_on_the_protocol(protocol, protoco
     final = double.norm_product[-1]
     np.testing.assert_allclose(single.norm_product[-1], final, atol=0.02 * final.max())  # measured: 0.8 %
     assert single.train_accuracy[-1] == double.train_accuracy[-1]
-
-
-def test_usable_cpus_is_at_least_one_and_at_most_the_affinity():
-    import os
-
-    from neuronlab.training import usable_cpus
-
-    assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
 
 
 def test_progress_bar_shows_when_asked_and_never_when_refused(capsys):
