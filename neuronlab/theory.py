@@ -1,5 +1,5 @@
-"""Closed forms derived in this course (not taken from the paper) for one balanced neuron whose gated
-data vector u is frozen (k = ‖u‖), and a simulation to draw them against.
+"""Closed forms derived in this course (not taken from the paper) for one neuron whose gated data
+vector u is frozen (k = ‖u‖, û = u/k), and a simulation to draw them against.
 
 Under gradient flow ẇ = v u, v̇ = w·u, the angle δ between w and the target direction t̂ = sign(v) û
 and the norm product a = |v| ‖w‖ of a balanced neuron (‖w‖ = |v|) obey
@@ -7,6 +7,15 @@ and the norm product a = |v| ‖w‖ of a balanced neuron (‖w‖ = |v|) obey
     tan(δ(t)/2) = tan(δ(0)/2) e^{−kt},
     a(t) = a(0) e^{2kt} ((1 + z e^{−2kt}) / (1 + z))²,  z = tan²(δ(0)/2),
     a(t) ≈ a(0) e^{2kt} cos⁴(δ(0)/2)  for kt ≫ 1.
+
+Any neuron, balanced or not: write p = w·û for the part of w along û. Then ṗ = k v and v̇ = k p, while
+the part of w perpendicular to û never changes, so
+
+    p(t) + v(t) = (p(0) + v(0)) e^{kt},    p(t) − v(t) = (p(0) − v(0)) e^{−kt}.
+
+Only the "growing mode" c₊ = (p + v)/2 survives: p and v both tend to c₊ e^{kt}, the neuron becomes
+balanced and aligned, and a(t) ≈ c₊(0)² e^{2kt}. With p = sign(v) ‖w‖ cos δ,
+c₊² = (‖w‖ cos δ + |v|)² / 4, which is a(0) cos⁴(δ(0)/2) for a balanced neuron.
 """
 import numpy as np
 
@@ -26,6 +35,27 @@ def frozen_neuron_norm_product(a0: float, delta0, k: float, t):
 def frozen_neuron_asymptote(a0: float, delta0, k: float, t):
     """Late-time form a(0) e^{2kt} cos⁴(δ(0)/2): the head start a better-aligned neuron keeps."""
     return a0 * np.exp(2 * k * np.asarray(t, dtype=float)) * np.cos(np.asarray(delta0) / 2) ** 4
+
+
+def frozen_neuron_state(w0: np.ndarray, v0: float, u: np.ndarray, t):
+    """Exact (w(t), v(t)) under gradient flow with u frozen, for any initial balance.
+
+    w0 (D,), v0 scalar, u (D,) with u ≠ 0, t scalar or (T,). Returns w (T, D) and v (T,) (or (D,), scalar).
+    """
+    k = np.linalg.norm(u)
+    direction = u / k
+    t = np.asarray(t, dtype=float)
+    p0 = w0 @ direction
+    grow, decay = (p0 + v0) / 2 * np.exp(k * t), (p0 - v0) / 2 * np.exp(-k * t)
+    p, v = grow + decay, grow - decay
+    w = (w0 - p0 * direction) + p[..., None] * direction
+    return w, v
+
+
+def growing_mode(w_norm, v, cos_delta):
+    """c₊² = (‖w‖ cos δ + |v|)² / 4: the norm product that the growing mode of a neuron reaches,
+    a(t) ≈ c₊² e^{2kt} once kt ≫ 1 (frozen u). Arrays of any matching shape (e.g. (d,) per neuron)."""
+    return (np.asarray(w_norm) * np.asarray(cos_delta) + np.abs(v)) ** 2 / 4
 
 
 def balanced_neuron(delta0: float, a0: float, dim: int = 2, sign: float = 1.0):
