@@ -33,3 +33,25 @@ def gradient_descent_step(params, X, y, lr):
 def gd_step():
     """`gradient_descent_step(params, X, y, lr)`: one step from the course formulas."""
     return gradient_descent_step
+
+
+# --- Runs beyond cat vs dog, for the tests of the lessons' claims (tests/test_claims*.py) -------------
+#: class pairs the lessons' claims are tested on; the notebooks use cat vs dog and never name these
+CLAIM_PAIRS = (("automobile", "truck"), ("deer", "horse"), ("airplane", "ship"), ("bird", "frog"))
+CLAIM_SEEDS = (0, 1)
+
+
+@pytest.fixture(scope="session")
+def claim_runs():
+    """The reference protocol (s = 1e-3, d = 300, η = 0.5, 3000 steps, float64) on every pair of
+    CLAIM_PAIRS and seed of CLAIM_SEEDS: a list of dicts with "pair", "seed", "task" and "history"
+    (recorded at `lottery.RACE_STEPS`, the steps the lessons read). Trained once per test session."""
+    from neuronlab import lottery
+    from neuronlab.data import cifar_task
+
+    runs = []
+    for pair in CLAIM_PAIRS:
+        task = cifar_task(pair)
+        for seed in CLAIM_SEEDS:
+            runs.append(dict(pair=pair, seed=seed, task=task, history=lottery.full_run(task, seed=seed)))
+    return runs

@@ -59,7 +59,7 @@ def test_random_subset_is_deterministic_and_made_of_initial_rows():
     np.testing.assert_array_equal(a.v, init.v[rows])
 
 
-def test_ticket_inits_gives_three_k_neuron_networks(run):
+def test_ticket_inits_gives_four_k_neuron_networks(run):
     inits = lottery.ticket_inits(run.history, 5, seed=0)
     assert tuple(inits) == lottery.VARIANTS
     assert all(p.W.shape == (5, run.history.init.W.shape[1]) and p.v.shape == (5,) for p in inits.values())
@@ -68,6 +68,35 @@ def test_ticket_inits_gives_three_k_neuron_networks(run):
                                  seed=10_005).subset(np.arange(5))
     np.testing.assert_array_equal(inits["random init"].W, expected_fresh.W)
     np.testing.assert_array_equal(inits["random init"].v, expected_fresh.v)
+    # another draw changes the random variants only
+    other = lottery.ticket_inits(run.history, 5, seed=0, draw=1)
+    for name in lottery.VARIANTS:
+        same = np.array_equal(other[name].W, inits[name].W)
+        assert same == (name not in lottery.RANDOM_VARIANTS), name
+
+
+def test_spread_ticket_takes_one_winner_per_cluster_and_both_signs():
+    # 8 neurons: final a decreasing with the index; clusters and signs chosen by hand
+    init = init_params(3, 8, 1.0, seed=0)
+    sizes = np.linspace(2.0, 0.3, 8)
+    signs = np.array([1, 1, 1, -1, 1, -1, -1, 1])
+    final = Params(np.eye(3)[np.arange(8) % 3] * sizes[:, None], signs * 1.0)
+    labels = np.array([0, 0, 1, 2, 3, 2, 4, 5])
+    ticket = lottery.spread_ticket(init, final, labels, 4)
+    # positives by size: 0, 1 (same cluster as 0: skipped), 2 → {0, 2}; negatives: 3, 5 (cluster of 3), 6 → {3, 6}
+    np.testing.assert_array_equal(ticket.W, init.W[[0, 2, 3, 6]])
+    # too few clusters: the quota is filled with the next winners of that sign
+    np.testing.assert_array_equal(lottery.spread_ticket(init, final, np.zeros(8, dtype=int), 4).W, init.W[[0, 1, 3, 5]])
+    # only one sign in the network: any sign
+    one_sign = Params(final.W, np.ones(8))
+    np.testing.assert_array_equal(lottery.spread_ticket(init, one_sign, labels, 3).W, init.W[[0, 2, 3]])
+
+
+def test_ticket_composition_counts_clusters_and_signs(run):
+    h = run.history
+    top = np.argsort(-h.norm_product[-1], kind="stable")[:5]
+    composition = lottery.ticket_composition(h, 5)
+    assert composition == {"clusters": len(set(h.clusters[-1][top].tolist())), "positive": int(np.sum(h.v[-1][top] > 0))}
 
 
 # --- batched retraining ---------------------------------------------------------------------------
@@ -112,16 +141,35 @@ def test_half_loss_step():
 
 
 def test_ticket_run_shapes_and_accuracies(small_cifar, run):
-    assert run.ks.tolist() == [2, 5, 10] and run.variants == lottery.VARIANTS
-    assert run.loss.shape == (3, 3, 401) and run.test_accuracy.shape == (3, 3)
+    assert run.ks.tolist() == [2, 5, 10] and run.variants == lottery.VARIANTS and run.draws == 1
+    assert run.loss.shape == (3, 4, 1, 401) and run.test_accuracy.shape == run.misfit.shape == (3, 4, 1)
     assert run.history.steps[-1] == 400 and set(run.history.steps) <= set(lottery.RACE_STEPS) | {400}
     # the winning ticket of size 5, retrained, gives the recorded loss and accuracies
     ticket = lottery.ticket_inits(run.history, 5)["winning ticket"]
     reference = train(small_cifar, init=ticket, steps=400, record_steps=[0, 400], progress=False)
-    np.testing.assert_allclose(run.loss[1, 0], reference.loss, rtol=1e-10)
-    assert run.test_accuracy[1, 0] == accuracy(reference.final, small_cifar.X_test, small_cifar.y_test)
-    assert run.train_accuracy[1, 0] == accuracy(reference.final, small_cifar.X_train, small_cifar.y_train)
+    np.testing.assert_allclose(run.loss[1, 0, 0], reference.loss, rtol=1e-10)
+    assert run.test_accuracy[1, 0, 0] == accuracy(reference.final, small_cifar.X_test, small_cifar.y_test)
+    assert run.train_accuracy[1, 0, 0] == accuracy(reference.final, small_cifar.X_train, small_cifar.y_train)
+    assert run.misfit[1, 0, 0] == round((1 - run.train_accuracy[1, 0, 0]) * small_cifar.n_train)
     assert run.k_index(1) == 0 and run.k_index(5) == 1 and run.k_index(7) == 1 and run.k_index(99) == 2
+
+
+def test_ticket_run_draws_the_random_variants_and_repeats_the_tickets(small_cifar, run):
+    drawn = lottery.ticket_run(small_cifar, width=30, steps=400, ks=(2, 5), draws=3, history=run.history)
+    assert drawn.loss.shape == (2, 4, 3, 401)
+    np.testing.assert_allclose(drawn.loss[:, :, 0], run.loss[:2, :, 0], rtol=1e-12)      # draw 0 is the run above
+    for v, name in enumerate(lottery.VARIANTS):
+        repeated = np.all(drawn.loss[:, v] == drawn.loss[:, v, :1])
+        assert repeated == (name not in lottery.RANDOM_VARIANTS), name
+    reference = train(small_cifar, init=lottery.ticket_inits(run.history, 5, draw=2)["random subset"], steps=400,
+                      record_steps=[0, 400], progress=False)
+    np.testing.assert_allclose(drawn.loss[1, 3, 2], reference.loss, rtol=1e-10)
+
+
+@pytest.mark.parametrize("draws", [0, 1.5, True])
+def test_ticket_run_rejects_bad_draws(small_cifar, draws):
+    with pytest.raises(ValueError, match="draws must be"):
+        lottery.ticket_run(small_cifar, width=3, steps=5, draws=draws)
 
 
 def test_ticket_run_clips_k_to_the_width(small_cifar):
@@ -131,7 +179,7 @@ def test_ticket_run_clips_k_to_the_width(small_cifar):
 
 def test_small_winning_tickets_fit_better_than_random_ones(small_cifar, run):
     # on this small task a 2-neuron winning ticket reaches a lower training loss than a fresh one
-    assert run.loss[0, 0, -1] < run.loss[0, 1, -1]
+    assert run.loss[0, 0, 0, -1] < run.loss[0, 2, 0, -1]
 
 
 # --- the race prediction --------------------------------------------------------------------------
@@ -141,9 +189,9 @@ def test_predictor_scores(run):
     h = run.history
     index = h.index(7)
     np.testing.assert_array_equal(lottery.predictor_score(h, lottery.PREDICTORS[0], 7), h.cos_delta[index])
-    np.testing.assert_array_equal(lottery.predictor_score(h, lottery.PREDICTORS[1], 7),
-                                  h.norm_product[0] * h.cos_delta[index])
-    np.testing.assert_array_equal(lottery.predictor_score(h, lottery.PREDICTORS[2], 7), h.norm_product[index])
+    np.testing.assert_array_equal(lottery.predictor_score(h, lottery.PREDICTORS[1], 7), h.norm_product[index])
+    np.testing.assert_allclose(lottery.predictor_score(h, lottery.PREDICTORS[2], 7),
+                               (h.w_norm[index] * h.cos_delta[index] + np.abs(h.v[index])) ** 2 / 4)
     with pytest.raises(ValueError, match="unknown predictor"):
         lottery.predictor_score(h, "luck", 7)
 
@@ -159,8 +207,20 @@ def test_race_prediction_is_overlap_and_spearman(run):
             assert o == top_k_overlap(score, h.norm_product[-1], 5)
             assert r == pytest.approx(spearmanr(score, h.norm_product[-1]).statistic, abs=1e-12)
     # at the last recorded step the norm product predicts itself perfectly
-    overlap, rho = lottery.race_prediction(h, 5, [h.steps[-1]])[lottery.PREDICTORS[2]]
+    overlap, rho = lottery.race_prediction(h, 5, [h.steps[-1]])[lottery.PREDICTORS[1]]
     assert overlap[0] == 1.0 and rho[0] == pytest.approx(1.0)
+
+
+def test_initial_conditions_and_their_scores(run):
+    h = run.history
+    values = lottery.initial_conditions(h)
+    assert tuple(values) == lottery.INITIAL_CONDITIONS
+    np.testing.assert_allclose(values["a(0)"], values["‖w(0)‖"] * values["|v(0)|"], rtol=1e-10)
+    np.testing.assert_allclose(values["growing mode c₊²(0)"], lottery.predictor_score(h, lottery.PREDICTORS[2], 0))
+    scores = lottery.initial_condition_scores(h, k=5)
+    for name, (rho, overlap) in scores.items():
+        assert rho == pytest.approx(spearmanr(values[name], h.norm_product[-1]).statistic, abs=1e-12)
+        assert overlap == top_k_overlap(values[name], h.norm_product[-1], 5)
 
 
 # --- checks and figures ---------------------------------------------------------------------------
@@ -183,6 +243,7 @@ def test_checks_pass_the_references_and_catch_mistakes(monkeypatch):
 
 def test_figures_draw(run):
     figures = [plotting.plot_ticket_losses([run, run], 5), plotting.plot_ticket_sizes(run, "final loss"),
+               plotting.plot_ticket_sizes(run, "misfit"),
                plotting.plot_ticket_sizes([run, run], "test accuracy"), plotting.plot_ticket_comparison([run], (2, 10)),
                plotting.plot_race_prediction([run.history], 5, "spearman"), plotting.plot_lottery_panel(run, 5)]
     assert all(isinstance(fig, plt.Figure) for fig in figures)
@@ -201,7 +262,7 @@ def test_the_panel_trains_the_full_network_once_for_all_ticket_sizes(small_cifar
     settings = dict(scale=1e-3, width=12, lr=0.5, steps=40, seed=3)
     two, five = lottery.ticket_panel_run(small_cifar, k=2, **settings), lottery.ticket_panel_run(small_cifar, k=5, **settings)
     assert two.history is five.history
-    assert two.ks.tolist() == [2] and five.ks.tolist() == [5] and five.loss.shape == (1, 3, 41)
+    assert two.ks.tolist() == [2] and five.ks.tolist() == [5] and five.loss.shape == (1, 4, 1, 41)
     # the same tickets as in the all-sizes run
     every_size = lottery.ticket_run(small_cifar, ks=(2, 5), **settings)
     np.testing.assert_allclose(five.loss[0], every_size.loss[1], rtol=1e-12)
@@ -220,8 +281,9 @@ def test_lottery_panel_marks_the_step_and_reads_the_predictors_there(small_cifar
 
 def test_summarise_runs(run):
     summary = lottery.summarise_runs([run, run])
-    assert summary["final_loss"].shape == (2, 3, 3) and summary["test_std"].shape == (3, 3)
-    np.testing.assert_allclose(summary["loss_geomean"], run.loss[..., -1])
-    np.testing.assert_array_equal(summary["misfit"][0], np.rint((1 - run.train_accuracy) * 24))
+    assert summary["final_loss"].shape == summary["misfit"].shape == (2, 3, 4, 1) and summary["test_std"].shape == (3, 4)
+    np.testing.assert_allclose(summary["loss_geomean"], run.loss[..., 0, -1])
+    np.testing.assert_array_equal(summary["misfit"][0], run.misfit)
+    np.testing.assert_array_equal(summary["misfit_mean"], run.misfit[..., 0])
     np.testing.assert_array_equal(summary["test_std"], 0.0)
     assert summary["full_final_loss"][0] == run.history.loss[-1]
