@@ -6,8 +6,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .model import Params, accuracy, loss
-from .observables import cosine_similarity_matrix, norm_product
+from .model import Params, accuracy, forward, loss
+from .observables import cosine_similarity_matrix, norm_product, rotation_and_growth
 
 CLUSTER_THRESHOLD = 0.99
 
@@ -114,24 +114,33 @@ def within_between(matrix: np.ndarray, labels: np.ndarray, min_size: int = 2) ->
 
 def scale_sweep(task, scales, *, width: int = 300, lr: float = 0.5, steps: int = 3000, seed: int = 0,
                 threshold: float = CLUSTER_THRESHOLD) -> dict[str, np.ndarray]:
-    """Train once per initialisation scale and keep only summary numbers of the end of training.
+    """Train once per initialisation scale and keep only summary numbers of the start and end of training.
 
     Returns a small table as a dict of (len(scales),) arrays: "scale", "n_clusters" (clusters of
     ≥ 2 neurons at cos sim > threshold), "clustered" (neurons in them), "fraction" (clustered / width),
-    "final_loss", "diverged" (bool). A run that diverges gets NaN numbers instead of an exception.
-    Only the first and last steps are recorded, and each run's history is dropped after counting.
+    "initial_output" (root mean square of f(x_i) at t = 0), "w_norm" (median ‖w_α(0)‖), "v_size"
+    (median |v_α(0)|), "rotation" (median angle in degrees between w_α(0) and w_α(T)), "growth"
+    (median ‖w_α(T)‖ / ‖w_α(0)‖), "final_loss", "diverged" (bool). A run that diverges gets NaN numbers
+    instead of an exception. Only the first and last steps are recorded, and each run's history is
+    dropped after counting.
     """
     from .training import TrainingDiverged, train  # imported here: training imports this module
 
-    columns = {key: [] for key in ("scale", "n_clusters", "clustered", "fraction", "final_loss", "diverged")}
+    keys = ("scale", "n_clusters", "clustered", "fraction", "initial_output", "w_norm", "v_size", "rotation",
+            "growth", "final_loss", "diverged")
+    columns = {key: [] for key in keys}
     for scale in scales:
         try:
             history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed,
                             record_steps=[0, steps], progress=False, cluster_threshold=threshold)
             n_clusters, clustered = count_clusters(history.clusters[-1])
-            row = (n_clusters, clustered, clustered / width, float(history.loss[-1]), False)
+            rotation, growth = rotation_and_growth(history.init, history.final)
+            initial_output = np.sqrt(np.mean(forward(history.init, task.X_train) ** 2))
+            row = (n_clusters, clustered, clustered / width, initial_output, np.median(history.w_norm[0]),
+                   np.median(np.abs(history.v[0])), np.median(rotation), np.median(growth),
+                   float(history.loss[-1]), False)
         except TrainingDiverged:
-            row = (np.nan, np.nan, np.nan, np.nan, True)
+            row = (np.nan,) * (len(keys) - 2) + (True,)
         for key, value in zip(columns, (float(scale), *row)):
             columns[key].append(value)
     table = {key: np.array(values, dtype=float) for key, values in columns.items()}

@@ -58,6 +58,14 @@ def conserved_quantity(params: Params) -> np.ndarray:
     return np.sum(params.W**2, axis=1) - params.v**2
 
 
+def rotation_and_growth(before: Params, after: Params) -> tuple[np.ndarray, np.ndarray]:
+    """How far each neuron's incoming weights turned and grew between two states of the same network:
+    the angle between w_α(before) and w_α(after) in degrees, and ‖w_α(after)‖ / ‖w_α(before)‖; (d,) each."""
+    norm_before, norm_after = np.linalg.norm(before.W, axis=1), np.linalg.norm(after.W, axis=1)
+    cosine = np.sum(before.W * after.W, axis=1) / (norm_before * norm_after)
+    return np.degrees(np.arccos(np.clip(cosine, -1, 1))), norm_after / norm_before
+
+
 def cosine_similarity_matrix(params: Params) -> np.ndarray:
     """Cosine similarity between the total weight vectors (w_α, v_α); (d, d)."""
     total = _unit_rows(np.column_stack([params.W, params.v]))

@@ -478,6 +478,25 @@ def plot_scale_sweep(sweep: dict, current: tuple[float, float] | None = None, ax
     return fig
 
 
+def plot_scale_regimes(sweep: dict, ax=None):
+    """How far the neurons travel, against the initialisation scale s (from `compression.scale_sweep`):
+    median rotation of w_α between t = 0 and the end (left axis, degrees, circles) and median growth
+    ‖w_α(T)‖ / ‖w_α(0)‖ (right axis, log, squares, dashed)."""
+    fig, ax = axes_or_new(ax, figsize=(5.2, 3.5))
+    ax.semilogx(sweep["scale"], sweep["rotation"], color=OKABE_ITO[2], marker="o", label="median rotation of w_α")
+    twin = ax.twinx()
+    twin.loglog(sweep["scale"], sweep["growth"], color=OKABE_ITO[6], marker="s", linestyle="--",
+                label="median growth ‖w_α(T)‖/‖w_α(0)‖")
+    ax.set(xlabel="initialisation scale s", ylabel="rotation (degrees)", ylim=(0, 95),
+           title="Rich (small s) against lazy (large s)")
+    twin.set(ylabel="growth factor of ‖w_α‖")
+    ax.yaxis.label.set_color(OKABE_ITO[2])
+    twin.yaxis.label.set_color(OKABE_ITO[6])
+    lines = ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
+    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize="x-small", loc="lower left")
+    return fig
+
+
 def plot_alignment_panel(history: History, step: int, threshold: float = CLUSTER_THRESHOLD, sweep=None):
     """The real-data panel: cosine-similarity matrix at `step` (left) and, with `sweep`, the scale sweep
     with this run's % of neurons in clusters at the end of training as a star (right)."""

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from neuronlab import checks, compression, observables, plotting  # noqa: E402
-from neuronlab.model import Params, init_params  # noqa: E402
+from neuronlab.model import Params, forward, init_params  # noqa: E402
 from neuronlab.training import train  # noqa: E402
 
 
@@ -104,7 +104,8 @@ def test_cluster_fraction_and_within_between():
 
 def test_scale_sweep_returns_a_small_table(toy):
     sweep = compression.scale_sweep(toy, [1e-3, 1.0], width=10, lr=0.5, steps=200)
-    assert set(sweep) == {"scale", "n_clusters", "clustered", "fraction", "final_loss", "diverged"}
+    assert set(sweep) == {"scale", "n_clusters", "clustered", "fraction", "initial_output", "w_norm", "v_size",
+                          "rotation", "growth", "final_loss", "diverged"}
     assert all(column.shape == (2,) for column in sweep.values())
     np.testing.assert_allclose(sweep["scale"], [1e-3, 1.0])
     np.testing.assert_allclose(sweep["fraction"], sweep["clustered"] / 10)
@@ -113,6 +114,11 @@ def test_scale_sweep_returns_a_small_table(toy):
     history = train(toy, width=10, scale=1e-3, lr=0.5, steps=200, progress=False)
     assert (sweep["n_clusters"][0], sweep["clustered"][0]) == compression.count_clusters(history.clusters[-1])
     assert sweep["final_loss"][0] == pytest.approx(history.loss[-1])
+    rotation, growth = observables.rotation_and_growth(history.init, history.final)
+    assert sweep["rotation"][0] == pytest.approx(np.median(rotation)) and sweep["growth"][0] == pytest.approx(np.median(growth))
+    assert sweep["initial_output"][0] == pytest.approx(np.sqrt(np.mean(forward(history.init, toy.X_train) ** 2)))
+    assert sweep["w_norm"][0] == pytest.approx(np.median(np.linalg.norm(history.init.W, axis=1)))
+    assert sweep["v_size"][0] == pytest.approx(np.median(np.abs(history.init.v)))
 
 
 def test_scale_sweep_marks_a_diverged_run_instead_of_raising(toy):
@@ -173,9 +179,13 @@ def test_toy_figures(toy, toy_history):
 def test_sweep_figures(toy_history):
     sweep = dict(scale=np.array([1e-3, 1e-1, 1.0]), n_clusters=np.array([4.0, 1.0, 0.0]),
                  clustered=np.array([10.0, 2.0, 0.0]), fraction=np.array([0.8, 0.2, 0.0]),
-                 final_loss=np.ones(3), diverged=np.zeros(3, bool))
+                 final_loss=np.ones(3), diverged=np.zeros(3, bool), rotation=np.array([89.0, 60.0, 13.0]),
+                 growth=np.array([230.0, 2.6, 1.0]))
     figure = plotting.plot_scale_sweep(sweep, current=(1e-2, 50.0))
     assert isinstance(figure, plt.Figure)
+    plt.close(figure)
+    figure = plotting.plot_scale_regimes(sweep)
+    assert [len(ax.get_lines()) for ax in figure.axes] == [1, 1]
     plt.close(figure)
     figure = plotting.plot_alignment_panel(toy_history, 200, sweep=sweep)
     assert len(figure.axes) >= 3

@@ -96,3 +96,11 @@ def test_loss_is_half_mean_squared_residual(small_problem):
 
 def test_rank_correlation_is_spearman():
     assert obs.rank_correlation(np.array([1, 2, 3, 4.0]), np.array([10, 20, 30, 25.0])) == pytest.approx(0.8)
+
+
+def test_rotation_and_growth():
+    before = Params(np.array([[1.0, 0.0], [0.0, 2.0]]), np.ones(2))
+    after = Params(np.array([[3.0, 3.0], [0.0, 1.0]]), np.ones(2))
+    rotation, growth = obs.rotation_and_growth(before, after)
+    np.testing.assert_allclose(rotation, [45.0, 0.0])
+    np.testing.assert_allclose(growth, [np.sqrt(18), 0.5])
