@@ -94,3 +94,34 @@ class TwoLayerReLU(nn.Module):
         """The current weights as NumPy arrays."""
         return Params(self.hidden.weight.detach().cpu().numpy().copy(),
                       self.output.weight.detach().cpu().numpy()[0].copy())
+
+
+# --- Gradients and plain gradient descent, by autograd (the references of the exercises) ----------
+
+def loss_gradient(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(∂L/∂W (d, D), ∂L/∂v (d,)) computed by PyTorch autograd on the textbook module, in float64.
+
+    The course derives ∂L/∂w_α = −v_α u_α and ∂L/∂v_α = −w_α·u_α; this is the independent check.
+    """
+    model = TwoLayerReLU(params)
+    X_t, y_t = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    (0.5 * torch.mean((y_t - model(X_t)) ** 2)).backward()
+    return model.hidden.weight.grad.numpy().copy(), model.output.weight.grad.numpy()[0].copy()
+
+
+def gradient_descent_step(params: Params, X: np.ndarray, y: np.ndarray, lr: float) -> Params:
+    """One full-batch gradient-descent step of size lr, every weight updated from the old ones."""
+    grad_W, grad_v = loss_gradient(params, X, y)
+    return Params(params.W - lr * grad_W, params.v - lr * grad_v)
+
+
+def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, lr: float, steps: int):
+    """`steps` full-batch gradient-descent steps from `params`.
+
+    Returns (final Params, losses (steps + 1,)): losses[t] is L before step t + 1, losses[-1] after the last.
+    """
+    losses = [loss(params, X, y)]
+    for _ in range(int(steps)):
+        params = gradient_descent_step(params, X, y, lr)
+        losses.append(loss(params, X, y))
+    return params, np.array(losses)

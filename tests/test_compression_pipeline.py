@@ -1,5 +1,5 @@
 """The compression pipeline of notebook 05: merge error, pruning curves, smallest widths, the sweep,
-its table and figures, and the checks of exercises 5.1 and 5.2."""
+its table and figures (the exercise checks: test_exercises.py)."""
 from types import SimpleNamespace
 
 import matplotlib
@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from neuronlab import checks, compression, plotting  # noqa: E402
+from neuronlab import compression, plotting  # noqa: E402
 from neuronlab.data import toy_2d_task  # noqa: E402
 from neuronlab.model import Params, accuracy, forward, init_params, loss  # noqa: E402
 from neuronlab.observables import norm_product  # noqa: E402
@@ -188,40 +188,3 @@ def test_figures_draw():
     figures.append(plotting.plot_compression_sweep(sweep))
     assert all(isinstance(figure, matplotlib.figure.Figure) for figure in figures)
     assert len(figures[1].axes) == 3
-
-
-# --- checks of exercises 5.1 and 5.2 ----------------------------------------------------------------
-
-@pytest.fixture
-def registry(monkeypatch):
-    monkeypatch.setattr(checks, "_RESULTS", {})
-
-
-def test_merge_cluster_check(registry):
-    assert checks.merge_cluster(compression.merge_cluster).status == "passed"
-
-    def unbalanced(params, members):  # the same neuron, split differently between ‖w‖ and |v|
-        w, v = compression.merge_cluster(params, members)
-        return 3 * w, v / 3
-
-    assert checks.merge_cluster(unbalanced).status == "passed"
-
-    def plain_mean(params, members):
-        return params.W[members].mean(axis=0), float(params.v[members].sum())
-
-    assert checks.merge_cluster(plain_mean).status == "failed"
-    assert checks.merge_cluster(lambda p, m: None).status == "errored"
-
-    def todo(params, members):
-        raise NotImplementedError
-
-    assert checks.merge_cluster(todo).status == "not attempted"
-
-
-def test_prune_by_norm_check(registry):
-    assert checks.prune_by_norm(compression.prune_by_norm).status == "passed"
-    unsorted = lambda p, k: p.subset(np.argsort(-norm_product(p))[:k])  # noqa: E731
-    assert checks.prune_by_norm(unsorted).status == "passed"
-    by_v_only = lambda p, k: p.subset(np.argsort(-np.abs(p.v))[:k])  # noqa: E731
-    assert checks.prune_by_norm(by_v_only).status == "failed"
-    assert checks.prune_by_norm(lambda p, k: np.arange(k)).status == "errored"
