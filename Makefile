@@ -1,6 +1,7 @@
 # neuronlab: the two commands you need are `make lab` and `make test`.
 #
 #   make lab     create .venv (first time only), install, open JupyterLab on notebooks/00_setup.ipynb
+#   make notebook  the same in Notebook 7 (`jupyter notebook`), for learners used to one document a tab
 #   make test    install, run the package tests, then run every notebook top to bottom
 #   make data    rebuild data/cifar10_subset.npz from the CIFAR-10 JPEGs (maintainers only)
 #   make clean   remove caches (keeps .venv; `make distclean` removes it too)
@@ -9,7 +10,7 @@
 #   PYTHON    interpreter used to create .venv (Python 3.11)
 #   PORT      JupyterLab port                     HOST  address JupyterLab listens on
 #   BROWSER   yes = open a browser tab            PIP_ARGS  extra arguments for pip install
-#   LAB_ARGS  extra arguments for `jupyter lab`
+#   LAB_ARGS  extra arguments for `jupyter lab` (and `jupyter notebook`)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -37,10 +38,10 @@ ifeq ($(shell id -u),0)
   LAB_FLAGS += --allow-root
 endif
 
-.PHONY: help install lab test data student grade notebooks clean distclean
+.PHONY: help install lab notebook test data student grade notebooks clean distclean
 
 help:
-	@sed -n '3,6p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,7p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV_PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
@@ -56,6 +57,10 @@ install: $(STAMP)
 
 lab: install
 	$(VENV_PY) -m jupyter lab notebooks/00_setup.ipynb \
+	  --ServerApp.ip=$(HOST) --port=$(PORT) $(LAB_FLAGS) $(LAB_ARGS)
+
+notebook: install
+	$(VENV_PY) -m jupyter notebook notebooks/00_setup.ipynb \
 	  --ServerApp.ip=$(HOST) --port=$(PORT) $(LAB_FLAGS) $(LAB_ARGS)
 
 # Headless figures in tests only (in `make lab` the notebooks use the inline backend).

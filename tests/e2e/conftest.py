@@ -282,6 +282,7 @@ def lab_server():
         # opening a notebook leaves no .ipynb_checkpoints/ in the repository.
         f"--FileCheckpoints.checkpoint_dir={dirs['checkpoints']}",
         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, used to run all cells
+        "--JupyterNotebookApp.expose_app_in_browser=True",  # the same in Notebook 7 (/notebooks/...)
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]

@@ -30,6 +30,8 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "widget_demo.ipynb"
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb")) + [FIXTURE]
+NOTEBOOK7_LESSON = REPO / "notebooks" / "00_setup.ipynb"  # the shortest lesson, with a panel
+APP_NAMES = {"JupyterLab": "JupyterLab", "Notebook 7": "Jupyter Notebook"}  # window.jupyterapp.name
 
 RUN_TIMEOUT_S = float(os.environ.get("E2E_RUN_TIMEOUT", "300"))  # run all cells
 WIDGET_TIMEOUT_S = float(os.environ.get("E2E_WIDGET_TIMEOUT", "60"))  # one retrain/redraw
@@ -298,8 +300,29 @@ class Panel:
     # and pressing Enter sets the value (clamped to the slider's range).
     def press(self, s: Slider, key: str) -> None:
         handle = self._slider_loc(s).locator(".noUi-handle")
+        before = self.readout(s)
         handle.focus()
         handle.press(key)
+        if self.readout(s) == before and not handle.evaluate("h => h === document.activeElement"):
+            # Notebook 7 can take the key (and the focus) from a slider handle inside an output:
+            # move it with the mouse instead, as a learner would.
+            self.drag(s, key)
+
+    def drag(self, s: Slider, key: str) -> None:
+        """Drag the handle with the mouse to where `key` would take it: ArrowLeft/ArrowRight a tenth
+        of the track, Home/End to an end."""
+        slider = self._slider_loc(s)
+        handle = slider.locator(".noUi-handle")
+        handle.scroll_into_view_if_needed()
+        track = slider.locator(".noUi-target").bounding_box()
+        box = handle.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        fraction = (x - track["x"]) / track["width"]
+        target = {"ArrowLeft": fraction - 0.1, "ArrowRight": fraction + 0.1, "Home": 0.0, "End": 1.0}[key]
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(track["x"] + min(max(target, 0.0), 1.0) * track["width"], y, steps=5)
+        self.page.mouse.up()
 
     def editable(self, s: Slider) -> bool:
         readout = self._slider_loc(s).locator(".widget-readout")
@@ -471,8 +494,19 @@ def exercise_panel(panel: Panel, log: list[str], shot_stem: Path, artifacts) -> 
     "notebook", NOTEBOOKS, ids=[str(p.relative_to(REPO)) for p in NOTEBOOKS]
 )
 def test_notebook_in_browser(notebook: Path, chromium_browser, lab_server, e2e_artifacts):
+    run_in_browser(notebook, "JupyterLab", chromium_browser, lab_server, e2e_artifacts)
+
+
+def test_lesson_in_notebook7(chromium_browser, lab_server, e2e_artifacts):
+    """The same run in Notebook 7's own interface (`jupyter notebook`, /notebooks/...), served by the
+    same server: one lesson, since the interface and not the lesson is under test here."""
+    run_in_browser(NOTEBOOK7_LESSON, "Notebook 7", chromium_browser, lab_server, e2e_artifacts)
+
+
+def run_in_browser(notebook: Path, interface: str, chromium_browser, lab_server, e2e_artifacts):
+    """Open `notebook` in `interface` ("JupyterLab" or "Notebook 7"), run all cells, move every panel."""
     rel = notebook.relative_to(REPO).as_posix()
-    stem = rel.replace("/", "__").removesuffix(".ipynb")
+    stem = rel.replace("/", "__").removesuffix(".ipynb") + ("" if interface == "JupyterLab" else "-notebook7")
     log: list[str] = []
     t_start = time.monotonic()
     context = chromium_browser.new_context(viewport=VIEWPORT)
@@ -484,13 +518,15 @@ def test_notebook_in_browser(notebook: Path, chromium_browser, lab_server, e2e_a
     page.on("request", lambda r: saves.append(f"{r.method} {r.url.split('?')[0]}")
             if r.method in ("PUT", "PATCH", "DELETE") and "/api/contents/" in r.url else None)
     try:
-        page.goto(lab_server.url(f"lab/tree/{quote(rel)}?reset&token={lab_server.token}"),
-                  timeout=60_000)
+        path = f"lab/tree/{quote(rel)}?reset&" if interface == "JupyterLab" else f"notebooks/{quote(rel)}?"
+        page.goto(lab_server.url(f"{path}token={lab_server.token}"), timeout=60_000)
         page.wait_for_function(JS_APP_READY, timeout=60_000)
+        app = page.evaluate("() => window.jupyterapp.name")
+        assert app == APP_NAMES[interface], f"{rel}: expected {interface}'s page, got the app {app!r}"
         dismiss_dialogs(page, log)
         assert page.evaluate(JS_SETUP) == rel
         dismiss_dialogs(page, log)
-        log.append(f"open in JupyterLab: {time.monotonic() - t_start:.1f} s")
+        log.append(f"open in {interface}: {time.monotonic() - t_start:.1f} s")
 
         t_run = time.monotonic()
         page.evaluate(JS_RUN_ALL)
@@ -544,8 +580,8 @@ def test_notebook_in_browser(notebook: Path, chromium_browser, lab_server, e2e_a
         lab_server.shutdown_all_kernels()
         log.append(f"close page, shut kernel down: {time.monotonic() - t_close:.1f} s")
         seconds = time.monotonic() - t_start
-        e2e_artifacts.record_timing(rel, seconds)
-        print(f"\n[e2e] {rel}: {seconds:.1f} s")
+        e2e_artifacts.record_timing(f"{rel} ({interface})", seconds)
+        print(f"\n[e2e] {rel} ({interface}): {seconds:.1f} s")
         for line in log:
             print(f"[e2e]   {line}")
     assert not saves, f"{rel}: the browser wrote to the notebook on disk: {saves}"
