@@ -533,6 +533,31 @@ def plot_rank_correlation(history: History, steps, groups=None, ax=None):
     return fig
 
 
+def plot_balance(history: History, groups=None, ax=None):
+    """Balance |v_α| / ‖w_α‖ over the recorded steps (1: balanced), median of each group of neurons
+    (`groups`: {label: neuron indices or None for all}) with its interquartile range shaded; the step at
+    which the loss halves is marked; step 0 drawn at 0.5 on the log axis."""
+    fig, ax = axes_or_new(ax, figsize=(6, 3.5))
+    groups = {"all neurons": None} if groups is None else groups
+    shown = np.maximum(history.steps.astype(float), 0.5)
+    balance = np.abs(history.v) / history.w_norm                                 # (R, d)
+    for number, (label, neurons) in enumerate(groups.items()):
+        values = balance if neurons is None else balance[:, np.asarray(neurons)]
+        style = dict(color=OKABE_ITO[(4, 5, 2, 0)[number % 4]], marker="os^D"[number % 4],
+                     linestyle=("-", "--", "-.", ":")[number % 4])
+        ax.plot(shown, np.median(values, axis=1), label=f"{label} (median)", markersize=4, **style)
+        ax.fill_between(shown, *np.quantile(values, [0.25, 0.75], axis=1), color=style["color"], alpha=0.15,
+                        linewidth=0)
+    half = loss_half_step(history)
+    if half is not None:
+        ax.axvline(half, color="0.3", linestyle=":", label=f"loss halved (t={half})")
+    ax.set_xscale("log")
+    ax.set(xlabel="step t (0 drawn at 0.5)", ylabel="|v_α| / ‖w_α‖", ylim=(0, 1.05),
+           title="Unbalanced first, balanced later")
+    ax.legend(fontsize="small", loc="upper left")
+    return fig
+
+
 def plot_race_at_step(history: History, step: int = 50):
     """Two panels at `step`: every neuron's a_α(t) with a line at t (left), and a_α against cos δ_α
     coloured by final a_α with the Spearman correlation in the title (right)."""

@@ -175,7 +175,8 @@ def test_figures_draw_and_return_a_figure(toy_history):
     figures = [plotting.plot_frozen_neuron(45), plotting.plot_race_with_rank(toy_history, 10),
                plotting.plot_race_steps(toy_history, [0, 10, 50], neurons=[0, 1, 2, 3]),
                plotting.plot_growth_rates(toy_history, [0, 5]),
-               plotting.plot_conservation_drift({"a": toy_history, "b": toy_history})]
+               plotting.plot_conservation_drift({"a": toy_history, "b": toy_history}),
+               plotting.plot_balance(toy_history, {"all": None, "first two": [0, 1]})]
     assert all(isinstance(fig, plt.Figure) for fig in figures)
     assert "Spearman ρ = " in figures[1].axes[0].get_title()
     for fig in figures:
