@@ -326,6 +326,49 @@ def unlocking_summary(history, regular_every: int | None = None) -> dict:
                 agreement_within=agreement[:, 0], agreement_between=agreement[:, 1], labels=labels)
 
 
+def flip_rate_waves(summary: dict, half_step: int, first_wave_end: int = 100) -> dict:
+    """The two waves of flips in an `unlocking_summary`, read from its regular grid of intervals.
+
+    half_step: the loss-halving step. Returns dict(first: flips per step in the first interval;
+    trough, trough_step: the lowest rate among intervals ending in [first_wave_end, half_step]; peak,
+    peak_step: the highest rate after the trough, among intervals ending up to 2·half_step (the second
+    wave, around the loss drop); late, late_step: the rate in the last interval of the grid).
+    """
+    ends, rate = np.asarray(summary["steps"])[1:], np.asarray(summary["rate"])
+    grid = ends <= summary["grid_end"]
+    dip = np.flatnonzero(grid & (ends >= first_wave_end) & (ends <= half_step))
+    if dip.size == 0:
+        raise ValueError(f"No grid interval ends between t={first_wave_end} and the loss-halving step "
+                         f"t={half_step}: lower first_wave_end or record a finer grid.")
+    trough = dip[np.argmin(rate[dip])]
+    rise = np.flatnonzero(grid & (ends > ends[trough]) & (ends <= 2 * half_step))
+    if rise.size == 0:
+        raise ValueError(f"No grid interval ends between the trough (t={ends[trough]}) and t={2 * half_step}.")
+    peak = rise[np.argmax(rate[rise])]
+    last = np.flatnonzero(grid)[-1]
+    return dict(first=float(rate[0]), trough=float(rate[trough]), trough_step=int(ends[trough]),
+                peak=float(rate[peak]), peak_step=int(ends[peak]), late=float(rate[last]), late_step=int(ends[last]))
+
+
+def chatter(history, indices) -> dict:
+    """Flips counted step by step over records one step apart, against the net change over the window.
+
+    indices: recorded indices whose steps are consecutive (t, t+1, …, t+n, n ≥ 2). Returns dict(start,
+    end (steps), rate: flips per step counted step by step; undone: the fraction of those flips that
+    the next step flips back; net_rate: flips between the first and the last record, per step).
+    """
+    indices = np.asarray(indices, dtype=int)
+    steps = np.asarray(history.steps)[indices]
+    if len(indices) < 3 or np.any(np.diff(steps) != 1):
+        raise ValueError(f"chatter needs at least 3 records one step apart, got steps {steps.tolist()}.")
+    gatings = gating_stack(history, indices)
+    flipped = gatings[1:] != gatings[:-1]                                # (n, d, N): True = flip in that step
+    n = len(flipped)
+    return dict(start=int(steps[0]), end=int(steps[-1]), rate=float(flipped.sum() / n),
+                undone=float(np.sum(flipped[1:] & flipped[:-1]) / max(np.sum(flipped[:-1]), 1)),
+                net_rate=float(np.sum(gatings[-1] != gatings[0]) / n))
+
+
 def small_init_target_track(history, X: np.ndarray, y: np.ndarray, neuron: int, indices=None) -> np.ndarray:
     """One neuron's target with r = y (`small_init_target`) at the recorded indices; (R', D).
 

@@ -977,6 +977,47 @@ def plot_angles_to_targets(steps, angle_old, angle_new, event_step=None, step=No
     return fig
 
 
+def plot_target_track(steps, angle_old, angle_ref, cos_delta, labels, ax=None, title: str = ""):
+    """A neuron's target over time: its angles to two fixed directions (left axis, degrees) and its
+    alignment cos δ to its current target (right axis, drawn from min(0, cos δ) to 1); legend below."""
+    fig, ax = axes_or_new(ax, figsize=(7.5, 4.2))
+    plot_angles_to_targets(steps, angle_old, angle_ref, ax=ax, labels=labels)
+    twin = ax.twinx()
+    cos_delta = np.asarray(cos_delta, dtype=float)
+    twin.plot(steps, cos_delta, color="0.3", linestyle=":", label="cos δ, alignment of w to its current target (right axis)")
+    twin.set(ylabel="cos δ", ylim=(min(0.0, float(np.nanmin(cos_delta))), 1.0))
+    handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize="small", loc="upper center",
+              bbox_to_anchor=(0.5, -0.18), ncols=1, frameon=False)
+    ax.set(title=title, xlim=(steps[0], steps[-1]))
+    return fig
+
+
+def plot_flip_rates(history: History, summaries: dict, ax=None):
+    """Flips per step on the regular grid of several `unlocking_summary`s ({label: summary}, e.g. 10- and
+    20-step intervals), next to the training loss, with the loss-halving step marked."""
+    fig, ax = axes_or_new(ax, figsize=(7.5, 3.8))
+    styles = (dict(color=OKABE_ITO[5], marker="o", linestyle="-"), dict(color=OKABE_ITO[2], marker="s", linestyle="--"),
+              dict(color=OKABE_ITO[0], marker="^", linestyle="-."))
+    grid_end = 0
+    for (label, summary), style in zip(summaries.items(), styles):
+        ends = np.asarray(summary["steps"])[1:]
+        on_grid = ends <= summary["grid_end"]
+        ax.plot(ends[on_grid], summary["rate"][on_grid], markersize=3, label=label, **style)
+        grid_end = max(grid_end, summary["grid_end"])
+    loss_ax = ax.twinx()
+    loss_ax.plot(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], linestyle=":", label="train loss")
+    loss_ax.set(ylim=(0, 1.05 * history.loss[0]))
+    loss_ax.set_ylabel("train loss", color=OKABE_ITO[4])
+    half = loss_half_step(history)
+    if half is not None:
+        ax.axvline(half, color="0.4", linestyle=(0, (1, 3)), label=f"loss halved (t={half})")
+    ax.set(xlabel="step t (end of the interval)", ylabel="flips per step, all neurons", xlim=(0, grid_end), ylim=(0, None))
+    handles = ax.get_legend_handles_labels()[0] + loss_ax.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize="small", loc="upper right")
+    return fig
+
+
 def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: int = 0):
     """The locked-neuron toy: the path of ŵ on the circle with its old and new targets, and its angles to
     both over time (the pattern change marked). Returns a Figure with two panels."""

@@ -100,6 +100,39 @@ def test_unlocking_summary_keeps_only_the_regular_grid_and_later_records():
     assert summary["steps"].tolist() == [0, 10, 20, 30, 100, 250] and summary["grid_end"] == 30
 
 
+def test_flip_rate_waves_reads_first_rate_trough_peak_and_late_rate_from_the_grid():
+    #        intervals end at: 10   20   30   40   50   60   70   80 | 200 (after the grid: ignored)
+    rate = np.array([9.0, 5.0, 2.0, 3.0, 1.0, 6.0, 4.0, 0.5, 99.0])
+    summary = dict(steps=np.array([0, 10, 20, 30, 40, 50, 60, 70, 80, 200]), grid_end=80, rate=rate)
+    waves = obs.flip_rate_waves(summary, half_step=50, first_wave_end=20)
+    assert waves == dict(first=9.0, trough=1.0, trough_step=50, peak=6.0, peak_step=60, late=0.5, late_step=80)
+    # the peak is searched after the trough and up to twice the loss-halving step only
+    assert obs.flip_rate_waves(summary, half_step=25, first_wave_end=20)["peak_step"] == 40   # not 60 > 2·25
+    with pytest.raises(ValueError, match="loss-halving"):
+        obs.flip_rate_waves(summary, half_step=15, first_wave_end=20)
+    with pytest.raises(ValueError, match="trough"):
+        obs.flip_rate_waves(summary, half_step=80, first_wave_end=80)   # trough at the end of the grid
+
+
+def test_chatter_counts_step_flips_undone_flips_and_the_net_change():
+    class FakeHistory:
+        steps = np.array([0, 5, 6, 7, 8])
+        # neuron 0, sample 0 flips at every step (chatter); sample 1 switches on once, at step 7
+        patterns = [[[0, 0]], [[1, 0]], [[0, 0]], [[1, 1]], [[0, 1]]]
+
+        def gating_at(self, index):
+            return np.array(self.patterns[index], dtype=bool)
+
+    result = obs.chatter(FakeHistory(), [1, 2, 3, 4])
+    # steps 5→6→7→8: 1 + 2 + 1 = 4 flips in 3 steps; of the 3 flips before the last step, 2 are undone
+    # at the next step (sample 0 twice); net change 5 → 8: sample 0 on → off, sample 1 off → on: 2 flips
+    assert result == dict(start=5, end=8, rate=4 / 3, undone=2 / 3, net_rate=2 / 3)
+    with pytest.raises(ValueError, match="one step apart"):
+        obs.chatter(FakeHistory(), [0, 1, 2])
+    with pytest.raises(ValueError, match="at least 3"):
+        obs.chatter(FakeHistory(), [1, 2])
+
+
 # --- targets after flips, angles -----------------------------------------------------------------
 
 
