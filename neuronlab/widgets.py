@@ -9,16 +9,24 @@ notebooks' printed numbers, and the panels' first figures, come from double-prec
 `tests/test_training.py` checks that both precisions give the same clusters, race and loss curve.
 
 CSS classes, used by the browser test: the panel box has `nl-panel`, training sliders `nl-retrain`,
-redraw sliders `nl-redraw`, and the message line `nl-message`.
+redraw sliders `nl-redraw`, the message line `nl-message` and the figure `nl-figure`.
+
+A panel shows its figure in an Image widget (`figure_view`, `show_figure`), never by displaying into an
+Output widget while its cell runs: nbclient, which runs `jupyter execute`, nbconvert and papermill,
+mimics Output widgets by sending a comm message on the shell channel for every output captured, and jupyter_client sends it on a raw shadow of the socket that the client is
+polling for the cell's reply; that send can swallow the socket's wake-up, so the reply sits unread
+until the cell's timeout (forever without one). The Output widget is only written to from slider
+callbacks (the progress bar of a retrain), which never happen in a headless run.
 """
 import io
 import math
+from contextlib import nullcontext
 from functools import lru_cache
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import Image, display
+from IPython.display import display
 
 from . import observables
 from .training import TrainingDiverged, train
@@ -88,12 +96,31 @@ def _common():
     return dict(continuous_update=False, style=SLIDER_STYLE, layout=SLIDER_LAYOUT)
 
 
+def divergence_message(error: Exception) -> str:
+    """The panel's message line for a setting that cannot be trained (HTML; also used by the website)."""
+    return f"⚠️ {error} Move the <b>learning rate η</b> slider down (or the scale back)."
+
+
 def figure_png(figure) -> bytes:
     """The figure as PNG bytes at its own dpi. Unlike the inline backend, no `bbox_inches="tight"`:
     the figures use constrained layout, and a tight box costs a second full draw."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=figure.dpi)
     return buffer.getvalue()
+
+
+def figure_view() -> widgets.Image:
+    """An empty PNG Image widget (CSS class `nl-figure`) for a panel's figure."""
+    view = widgets.Image(format="png")
+    view.add_class("nl-figure")
+    return view
+
+
+def show_figure(view: widgets.Image, figure) -> None:
+    """Put `figure` into `view` as PNG and close it (pyplot keeps no reference)."""
+    view.value = figure_png(figure)
+    view.layout.display = None
+    plt.close(figure)
 
 
 class TrainingPanel:
@@ -118,7 +145,8 @@ class TrainingPanel:
         self.known = {self._settings(): result} if result is not None else {}
         self.redraw_sliders = dict(redraw or {})
         self.message = widgets.HTML()
-        self.output = widgets.Output()
+        self.progress = widgets.Output()  # the progress bar of a retrain started by a slider
+        self.figure = figure_view()
         for slider in self.train_sliders.values():
             slider.add_class("nl-retrain")
             slider.observe(self._on_retrain, names="value")
@@ -127,7 +155,7 @@ class TrainingPanel:
             slider.observe(self._on_redraw, names="value")
         self.message.add_class("nl-message")
         controls = list(self.train_sliders.values()) + list(self.redraw_sliders.values())
-        self.box = widgets.VBox(controls + [self.message, self.output])
+        self.box = widgets.VBox(controls + [self.message, self.progress, self.figure])
         self.box.add_class("nl-panel")
         self.result = None
         self._on_retrain()
@@ -142,7 +170,9 @@ class TrainingPanel:
     def _on_retrain(self, change=None):
         settings = self._settings()
         error = None
-        with self.output:  # the progress bar shows in the panel; the Output widget would swallow errors
+        # from a slider, the progress bar shows in the panel; while the cell runs (change is None), in the
+        # cell's own output: see the module docstring. (The Output widget would swallow errors.)
+        with self.progress if change is not None else nullcontext():
             try:
                 self.result = self.known.get(settings)
                 if self.result is None:
@@ -151,8 +181,8 @@ class TrainingPanel:
             except (TrainingDiverged, ValueError) as caught:
                 error = caught
         if error is not None:
-            self._say(f"⚠️ {error} Move the <b>learning rate η</b> slider down (or the scale back).")
-            self.output.clear_output()
+            self._say(divergence_message(error))
+            self.figure.layout.display = "none"
             self.result = None
             return
         self._say("")
@@ -162,11 +192,7 @@ class TrainingPanel:
         if self.result is None:
             return
         figure = self.draw(self.result, **{name: slider.value for name, slider in self.redraw_sliders.items()})
-        png = figure_png(figure)
-        plt.close(figure)
-        self.output.clear_output(wait=True)
-        with self.output:
-            display(Image(data=png, format="png"))
+        show_figure(self.figure, figure)
 
     def _say(self, text: str):
         self.message.value = f"<span style='color:#B00020'>{text}</span>" if text else ""
