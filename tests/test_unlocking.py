@@ -269,6 +269,24 @@ def test_plots_return_figures(released, stuck, small_cifar_run):
     plt.close(plotting.plot_toy_unlocking(dead_task, dead))
 
 
+def test_flip_rate_and_target_track_plots_keep_their_axes_to_the_quantities(small_cifar_run):
+    task, history = small_cifar_run
+    summaries = {"10-step": obs.unlocking_summary(history, regular_every=10),
+                 "20-step": obs.unlocking_summary(history, regular_every=20)}
+    fig = plotting.plot_flip_rates(history, summaries)
+    rate_ax = fig.axes[0]
+    assert len(rate_ax.lines) >= 2 and rate_ax.get_xlim() == (0, max(s["grid_end"] for s in summaries.values()))
+    plt.close(fig)
+    fig = plotting.plot_target_track(np.arange(4), np.ones(4), np.zeros(4), [0.1, 0.5, 0.9, 0.99], labels=("a", "b"))
+    twin = fig.axes[1]
+    assert twin.get_ylim() == (0.0, 1.0)                        # cos δ ≤ 1: the axis ends there
+    assert len(fig.axes[0].get_legend().get_texts()) == 3
+    plt.close(fig)
+    fig = plotting.plot_target_track(np.arange(2), np.ones(2), np.zeros(2), [-0.3, 0.2], labels=("a", "b"))
+    assert fig.axes[1].get_ylim() == (-0.3, 1.0)
+    plt.close(fig)
+
+
 def test_checks_pass_the_references_and_reject_wrong_answers(monkeypatch):
     monkeypatch.setattr(checks, "_RESULTS", {})
     assert checks.gating_switches(obs.gating_switches).status == "passed"
