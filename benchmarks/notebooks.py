@@ -16,6 +16,8 @@ import nbformat
 from neuronlab.classroom import NotebookRunner
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+#: the kernelspec of the course environment's kernel (`jupyter kernelspec list`: python3)
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 #: text fallback of the trainer's progress bar (a transient widget that a saved notebook would show frozen)
 PROGRESS_BAR = re.compile(r"^training d=\d+:\s+\d+%")
 
@@ -46,6 +48,8 @@ def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode,
             client.execute_cell(cell, index)
         peak = kernel_peak_memory_mb(client)
     notebook.metadata.pop("widgets", None)
+    # the kernel JupyterLab runs them with, so that a notebook opens unmodified
+    notebook.metadata["kernelspec"] = KERNELSPEC
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = without_progress_bars(cell.outputs)
