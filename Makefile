@@ -38,7 +38,7 @@ ifeq ($(shell id -u),0)
   LAB_FLAGS += --allow-root
 endif
 
-.PHONY: help install lab notebook test data student grade notebooks clean distclean
+.PHONY: help install lab notebook test data student grade nbgrader-venv notebooks clean distclean
 
 help:
 	@sed -n '3,7p' Makefile | sed 's/^# \{0,1\}//'
@@ -82,6 +82,12 @@ student: install
 
 grade: install
 	$(VENV_PY) -m neuronlab.classroom grade $(SUBMISSIONS)
+
+# nbgrader 0.9.6 in its own throwaway venv, never in .venv: tests/test_nbgrader.py uses it (skipped without it).
+NBGRADER_VENV ?= /tmp/neuronlab-nbgrader
+nbgrader-venv:
+	@test -x $(NBGRADER_VENV)/bin/nbgrader || { $(PYTHON) -m venv $(NBGRADER_VENV) && \
+	  $(NBGRADER_VENV)/bin/pip install $(PIP_ARGS) nbgrader==0.9.6; }
 
 # Maintainers: re-run every notebook in place (outputs kept, no widget state), printing runtime and memory.
 notebooks: install

@@ -1,54 +1,47 @@
 """Classroom mode: hand out lessons without their solutions, and grade what comes back.
 
-The notebooks in ``notebooks/`` are the solution notebooks; student versions are generated
-from them, so there is one source of truth::
+The notebooks in ``notebooks/`` are what a self-study learner opens (on GitHub, in JupyterLab,
+Notebook 7 or Binder): each exercise is a stub, its self-check runs right after it, and its solution
+(with the worked derivation) follows in a closed ``<details>`` block that the learner has to open.
+Every other version is generated from those files, so there is one source of truth::
 
-    python -m neuronlab.classroom student OUT_DIR [--source notebooks]
+    python -m neuronlab.classroom student OUT_DIR [--source notebooks]     # no solutions at all
+    python -m neuronlab.classroom solutions OUT_DIR [--source notebooks]   # solutions filled in
+    python -m neuronlab.classroom nbgrader COURSE_DIR [--assignment lessons] [--source notebooks]
     python -m neuronlab.classroom grade SUBMISSION.ipynb [--timeout 120] [--total-timeout 1800]
                                         [--json OUT.json]  # default: SUBMISSION.grade.json
     python -m neuronlab.classroom grade SUBMISSIONS_DIR    # every .ipynb in it, plus grades.csv
 
-Exercise convention (notebook authors follow it; ``student`` rejects anything else)
-------------------------------------------------------------------------------------
-An exercise is one code cell whose first line is ``# Exercise <id>: <title>``, with the
-reference solution between nbgrader-compatible markers, each alone on its line::
+Exercise convention (notebook authors follow it; every command rejects anything else)
+--------------------------------------------------------------------------------------
+An exercise is one code cell whose first line is ``# Exercise <id>: <title>``; its body is the stub
+the learner fills in, and the next code cell runs its check, ``checks.<function>(<function>)``.
+Its solution is one markdown cell after it, starting with ``<details>`` and a ``<summary>`` that
+says ``Solution of Exercise <id>``, holding any worked derivation and exactly one fenced
+`` ```python `` block: the exercise cell with the solution between nbgrader's markers::
 
     # Exercise 1.1: gated data vector
-    def gated_data_vector(w, v, X, y):
+    def gated_data_vector(params, X, y):
         \"\"\"Docstring with the shapes of the arguments and of the result.\"\"\"
         ### BEGIN SOLUTION
         ...reference body...
         ### END SOLUTION
 
-Put the markers inside the function body, so that the student version still defines the
-function and "Run all" goes through (a top-level ``raise`` would stop it). The next code cell
-runs the check, ``neuronlab.checks.gated_data_vector(gated_data_vector)``, whose
-:func:`neuronlab.checks.run_check` uses the same id ("1.1"). Ids are unique within a notebook.
-Later cells never use the learner's function.
+The stub is that code with each marked block replaced by one line at the marker's indentation,
+``raise NotImplementedError("Exercise 1.1: gated data vector — write your solution here")``; the
+commands refuse a stub that differs from its solution's (:func:`stub_of` writes it). Ids are unique
+within a notebook. Later cells never use the learner's function. Rejected, with notebook, cell and
+line: END without BEGIN, BEGIN without END, nested BEGIN, a line that mentions BEGIN/END SOLUTION
+but is not exactly the marker, markers outside a solution block, a solution without its exercise or
+an exercise without its solution, and a repeated id.
 
-The student version replaces each marked block (markers included) with one line at the
-indentation of ``### BEGIN SOLUTION``::
-
-        raise NotImplementedError("Exercise 1.1: gated data vector — write your solution here")
-
-and clears every output and execution count; everything else (other cells, cell ids and
-metadata) is kept, except the notebook's widget state. Rejected with the notebook, cell and
-line: ``### END SOLUTION`` without BEGIN, BEGIN without END, nested BEGIN, a line that
-mentions BEGIN/END SOLUTION but is not exactly the marker, markers in a markdown or raw cell,
-markers in a cell without the header, a header without markers, and a repeated id.
-
-Grading
--------
-``grade`` runs the submission in a fresh ``python3`` kernel whose working directory is the
-submission's folder, keeps going after errors, limits each cell to ``--timeout`` seconds
-(the kernel is interrupted) and the whole run to ``--total-timeout`` seconds (the remaining
-cells are skipped). After every code cell it runs a small probe cell in the same kernel that
-prints :func:`neuronlab.checks.results_json` between sentinel lines, so results recorded before
-a crash or a hang are kept. Every exercise header gets the status of its check: passed, failed,
-not attempted, or errored (the check raised or never ran, e.g. the function was never
-defined, its cell timed out, or the kernel died). Score = passed / exercises. The grader only
-reads the notebook: the submission's code runs nowhere but in its own kernel. The registry
-lives in that kernel, so grading is a convenience for honest work, not proof against cheating.
+Versions: ``student`` drops the solution cells and clears outputs (everything else, cell ids and
+metadata included, is kept, except the widget state); ``solutions`` puts each solution into its
+exercise cell (the committed lessons, filled in, as an instructor's key); ``nbgrader`` writes the
+solutions version with nbgrader's cell metadata into ``COURSE_DIR/source/<assignment>/``: the
+exercise cell is an autograded answer, and its check cell a locked grade cell (1 point) that fails
+unless the check passes, on the visible inputs and on hidden ones drawn from a seed chosen when the
+command runs. The grader is :mod:`neuronlab.grading`.
 """
 
 from __future__ import annotations
@@ -56,25 +49,22 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import queue
 import re
+import secrets
 import sys
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
+
+from .grading import ExerciseGrade, Grade, NotebookRunner, grade as _grade_run  # noqa: F401 (re-exported)
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HEADER = re.compile(r"#\s*Exercise\s+(?P<id>[\w.\-]+)\s*:\s*(?P<title>\S.*?)\s*$")
-SENTINEL = "----- neuronlab check results -----"
-PROBE = f"""print({SENTINEL!r})
-print(__import__("neuronlab.checks", fromlist=["results_json"]).results_json())
-print({SENTINEL!r})"""
-PROBE_TIMEOUT = 5  # seconds; the probe itself takes milliseconds
-STATUSES = ("passed", "failed", "not attempted", "errored")
+SOLUTION = re.compile(r"<details>\s*<summary>.*?Solution of Exercise (?P<id>[\w.\-]*\w)", re.S)
+STUDENT_LINE = ("**Exercises.** Each exercise is followed by its self-check, which says whether your function "
+                "is right and, if not, hints at why. This copy holds no solutions.")
+FENCE = re.compile(r"^```python\n(?P<code>.*?)\n```$", re.S | re.M)
 
 
 class ClassroomError(Exception):
@@ -85,39 +75,12 @@ class ClassroomError(Exception):
 class Exercise:
     id: str
     title: str
-    cell: int  # index in notebook.cells
+    cell: int      # index in notebook.cells of the exercise (stub) cell
+    solution: int  # index of its solution cell
+    code: str      # the solution: the exercise cell with the marked solution
 
 
-@dataclass
-class ExerciseGrade:
-    exercise: str
-    title: str
-    status: str
-    message: str
-
-
-@dataclass
-class Grade:
-    notebook: str
-    exercises: list[ExerciseGrade]
-    stopped: str | None  # why execution ended early (time limit, dead kernel), or None
-
-    @property
-    def passed(self) -> int:
-        return sum(e.status == "passed" for e in self.exercises)
-
-    @property
-    def score(self) -> float:
-        return self.passed / len(self.exercises) if self.exercises else 0.0
-
-    def to_json(self) -> str:
-        summary = {"notebook": self.notebook, "passed": self.passed,
-                   "total": len(self.exercises), "score": self.score, "stopped": self.stopped}
-        return json.dumps({**summary, "exercises": [asdict(e) for e in self.exercises]},
-                          indent=1, ensure_ascii=False)
-
-
-# --- Exercises and student versions ---------------------------------------------------------
+# --- Exercises and versions -----------------------------------------------------------------
 
 def exercise_header(cell) -> tuple[str, str] | None:
     """(id, title) when ``cell`` is a code cell whose first line is ``# Exercise <id>: <title>``."""
@@ -125,57 +88,75 @@ def exercise_header(cell) -> tuple[str, str] | None:
     return (match["id"], match["title"]) if match else None
 
 
-def find_exercises(nb) -> list[Exercise]:
-    """The exercise cells of a notebook, in order."""
-    headers = ((index, exercise_header(cell)) for index, cell in enumerate(nb.cells))
-    return [Exercise(h[0], h[1], index) for index, h in headers if h]
+def solution_id(cell) -> str | None:
+    """The exercise id when ``cell`` is a solution cell (markdown starting with a <details> block)."""
+    if cell.cell_type != "markdown" or not cell.source.lstrip().startswith("<details>"):
+        return None
+    match = SOLUTION.match(cell.source.lstrip())
+    return match["id"] if match else None
 
 
-def student_notebook(nb, name: str = "notebook"):
-    """A copy of solution notebook ``nb`` without solutions, outputs or widget state."""
-    student = nbformat.from_dict(nb)  # a deep copy
-    student.metadata.pop("widgets", None)
-    seen: set[str] = set()
-    for index, cell in enumerate(student.cells):
+def find_exercises(nb, name: str = "notebook") -> list[Exercise]:
+    """The exercises of a lesson, in order, each with its solution; raises ClassroomError on a
+    malformed one."""
+    found, solutions = [], {}
+    for index, cell in enumerate(nb.cells):
         where = f"{name}, cell {index + 1}"
-        if cell.cell_type != "code":
-            _reject_markers(cell.source, f"{where} ({cell.cell_type} cell)")
-            continue
-        header = exercise_header(cell)
-        if header and header[0] in seen:
-            raise ClassroomError(f"{where}, line 1: exercise {header[0]} appears twice")
+        header, solved = exercise_header(cell), solution_id(cell)
+        if solved:
+            if solved in solutions:
+                raise ClassroomError(f"{where}: a second solution of exercise {solved}")
+            solutions[solved] = (index, _solution_code(cell.source, solved, where))
+        elif cell.cell_type in ("markdown", "raw") or not header:
+            _reject_markers(cell.source, f"{where} ({cell.cell_type} cell)" if cell.cell_type != "code" else where,
+                            "outside a solution block")
         if header:
-            seen.add(header[0])
-        cell.source = _strip_solution(cell.source, header, where)
-        cell.outputs, cell.execution_count = [], None
-    return student
+            if any(e.id == header[0] for e in found):
+                raise ClassroomError(f"{where}, line 1: exercise {header[0]} appears twice")
+            _reject_markers(cell.source, where, "in the exercise cell: the solution goes in its <details> block")
+            found.append(Exercise(header[0], header[1], index, -1, ""))
+    for exercise in found:
+        where = f"{name}, cell {exercise.cell + 1}"
+        if exercise.id not in solutions:
+            raise ClassroomError(f"{where}, line 1: exercise {exercise.id} has no solution cell "
+                                 f"('<details><summary>Solution of Exercise {exercise.id}...')")
+        exercise.solution, exercise.code = solutions.pop(exercise.id)
+        if exercise.solution < exercise.cell:
+            raise ClassroomError(f"{name}, cell {exercise.solution + 1}: the solution of exercise {exercise.id} "
+                                 "comes before the exercise; put it after the exercise and its check")
+        if stub_of(exercise.code, f"{name}, cell {exercise.solution + 1}") != nb.cells[exercise.cell].source:
+            raise ClassroomError(f"{where}: the exercise cell is not the stub of its solution (cell "
+                                 f"{exercise.solution + 1}); write it with neuronlab.classroom.stub_of")
+    for orphan, (index, _) in solutions.items():
+        raise ClassroomError(f"{name}, cell {index + 1}: a solution of exercise {orphan}, which has no "
+                             f"'# Exercise {orphan}: <title>' cell")
+    return found
 
 
-def _marker(line: str) -> str | None:
-    """ "begin", "end", "malformed" (mentions a marker but is not exactly one) or None."""
-    text = line.strip()
-    if text in (BEGIN, END):
-        return "begin" if text == BEGIN else "end"
-    return "malformed" if re.search(r"(BEGIN|END)\s+SOLUTION", text, re.IGNORECASE) else None
+def _solution_code(source: str, exercise_id: str, where: str) -> str:
+    blocks = FENCE.findall(source)
+    if len(blocks) != 1:
+        raise ClassroomError(f"{where}: the solution of exercise {exercise_id} needs exactly one ```python "
+                             f"block, found {len(blocks)}")
+    header = HEADER.match(blocks[0].split("\n", 1)[0])
+    if not header or header["id"] != exercise_id:
+        raise ClassroomError(f"{where}: the solution's code must start with '# Exercise {exercise_id}: <title>'")
+    return blocks[0]
 
 
-def _reject_markers(source: str, where: str) -> None:
-    for number, line in enumerate(source.split("\n"), start=1):
-        if _marker(line):
-            raise ClassroomError(f"{where}, line {number}: solution markers belong in code cells only")
-
-
-def _strip_solution(source: str, header: tuple[str, str] | None, where: str) -> str:
-    """Replace each marked block of one code cell by a ``raise NotImplementedError`` line."""
+def stub_of(code: str, where: str = "solution") -> str:
+    """The exercise cell a learner gets: ``code`` with each marked block replaced by a raise."""
+    match = HEADER.match(code.split("\n", 1)[0])
+    header = (match["id"], match["title"]) if match else None
     kept, begin_line, blocks = [], None, 0
-    for number, line in enumerate(source.split("\n"), start=1):
+    for number, line in enumerate(code.split("\n"), start=1):
         kind, at = _marker(line), f"{where}, line {number}"
         if kind == "malformed":
             raise ClassroomError(f"{at}: write the marker exactly as {BEGIN!r} or {END!r}, alone on its line")
         if kind == "begin" and begin_line:
             raise ClassroomError(f"{at}: nested {BEGIN!r} (the one on line {begin_line} is not closed)")
         if kind == "begin" and not header:
-            raise ClassroomError(f"{at}: solution markers in a cell whose first line is not "
+            raise ClassroomError(f"{at}: solution markers in code whose first line is not "
                                  "'# Exercise <id>: <title>'")
         if kind == "end" and not begin_line:
             raise ClassroomError(f"{at}: {END!r} without a {BEGIN!r} before it")
@@ -191,24 +172,104 @@ def _strip_solution(source: str, header: tuple[str, str] | None, where: str) -> 
     if begin_line:
         raise ClassroomError(f"{where}, line {begin_line}: {BEGIN!r} without an {END!r} after it")
     if header and not blocks:
-        raise ClassroomError(f"{where}, line 1: exercise {header[0]} has no {BEGIN!r} ... {END!r} "
-                             "block, so its solution would be handed out")
+        raise ClassroomError(f"{where}, line 1: exercise {header[0]} has no {BEGIN!r} ... {END!r} block")
     return "\n".join(kept)
 
 
-def write_student_versions(source: Path, out: Path) -> list[Path]:
-    """Write the student version of every notebook in ``source`` to ``out``; return the paths."""
-    if out.resolve() == source.resolve() or source.resolve() in out.resolve().parents:
-        raise ClassroomError(f"refusing to write into the solution folder {source}: "
-                             "choose an output folder outside it")
+def _marker(line: str) -> str | None:
+    """ "begin", "end", "malformed" (mentions a marker but is not exactly one) or None."""
+    text = line.strip()
+    if text in (BEGIN, END):
+        return "begin" if text == BEGIN else "end"
+    return "malformed" if re.search(r"(BEGIN|END)\s+SOLUTION", text, re.IGNORECASE) else None
+
+
+def _reject_markers(source: str, where: str, why: str) -> None:
+    for number, line in enumerate(source.split("\n"), start=1):
+        if _marker(line):
+            raise ClassroomError(f"{where}, line {number}: solution markers {why}")
+
+
+def student_notebook(nb, name: str = "notebook"):
+    """A copy of lesson ``nb`` without its solution cells, outputs or widget state; the first cell's
+    line on where the solutions are says that this copy holds none."""
+    drop = {e.solution for e in find_exercises(nb, name)}
+    student = nbformat.from_dict(nb)  # a deep copy
+    student.metadata.pop("widgets", None)
+    student.cells = [cell for index, cell in enumerate(student.cells) if index not in drop]
+    if student.cells and student.cells[0].cell_type == "markdown":  # the line on where the solutions are
+        student.cells[0].source = re.sub(r"^\*\*Exercises and solutions\.\*\*.*$", STUDENT_LINE,
+                                         student.cells[0].source, flags=re.M)
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return student
+
+
+def solution_notebook(nb, name: str = "notebook"):
+    """A copy of lesson ``nb`` with each solution in its exercise cell (markers kept) and the solution
+    cells dropped; the exercise cells' outputs are cleared."""
+    found = find_exercises(nb, name)
+    solved = nbformat.from_dict(nb)
+    solved.metadata.pop("widgets", None)
+    for exercise in found:
+        cell = solved.cells[exercise.cell]
+        cell.source, cell.outputs, cell.execution_count = exercise.code, [], None
+    drop = {e.solution for e in found}
+    solved.cells = [cell for index, cell in enumerate(solved.cells) if index not in drop]
+    return solved
+
+
+def nbgrader_notebook(nb, name: str = "notebook", seed: int | None = None):
+    """The solutions version with nbgrader metadata: answer cells, and locked grade cells that fail
+    unless the exercise's check passes on the visible inputs and on hidden ones drawn from ``seed``."""
+    seed = secrets.randbits(31) if seed is None else seed
+    ids = [e.id for e in find_exercises(nb, name)]
+    solved = solution_notebook(nb, name)
+    for cell in solved.cells:
+        cell.metadata.pop("nbgrader", None)
+    for index, cell in enumerate(solved.cells):
+        header = exercise_header(cell)
+        if not header:
+            continue
+        check_index = next((i for i in range(index + 1, len(solved.cells)) if solved.cells[i].cell_type == "code"), None)
+        check = solved.cells[check_index] if check_index is not None else None
+        call = check.source.strip() if check is not None else ""
+        if not re.fullmatch(r"checks\.\w+\(\w+\)", call):
+            raise ClassroomError(f"{name}: the cell after exercise {header[0]} must be its check, "
+                                 f"'checks.<function>(<function>)', got {call[:60]!r}")
+        cell.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False,
+                                     "grade_id": f"exercise-{header[0].replace('.', '_')}", "schema_version": 3}
+        hidden = f"{call[:-1]}, seed={seed + ids.index(header[0])})"
+        check.source = (f"{call}.require()\n### BEGIN HIDDEN TESTS\n{hidden}.require()\n### END HIDDEN TESTS")
+        check.outputs, check.execution_count = [], None
+        check.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 1,
+                                      "grade_id": f"check-{header[0].replace('.', '_')}", "schema_version": 3}
+    return solved
+
+
+def _lessons(source: Path) -> list[Path]:
     paths = sorted(source.glob("*.ipynb"))
     if not paths:
         raise ClassroomError(f"no notebooks (*.ipynb) in {source}")
-    students = [student_notebook(read_notebook(path), path.name) for path in paths]  # all or none
+    return paths
+
+
+def write_versions(source: Path, out: Path, version) -> list[Path]:
+    """Write ``version(nb, name)`` of every notebook in ``source`` to ``out``; return the paths."""
+    if out.resolve() == source.resolve() or source.resolve() in out.resolve().parents:
+        raise ClassroomError(f"refusing to write into the lesson folder {source}: "
+                             "choose an output folder outside it")
+    paths = _lessons(source)
+    versions = [version(read_notebook(path), path.name) for path in paths]  # all or none
     out.mkdir(parents=True, exist_ok=True)
-    for path, nb in zip(paths, students):
+    for path, nb in zip(paths, versions):
         nbformat.write(nb, out / path.name)
     return [out / path.name for path in paths]
+
+
+def write_student_versions(source: Path, out: Path) -> list[Path]:
+    return write_versions(source, out, student_notebook)
 
 
 def read_notebook(path: Path):
@@ -220,119 +281,13 @@ def read_notebook(path: Path):
 
 # --- Grading --------------------------------------------------------------------------------
 
-def grade(path: Path, timeout: int = 120, total_timeout: int = 1800) -> Grade:
-    """Run submission ``path`` in a fresh kernel and grade each of its exercises."""
+def grade(path: Path, timeout: int = 120, total_timeout: int = 1800, specs=None, seed=None) -> Grade:
+    """Grade submission ``path`` (see :mod:`neuronlab.grading`): its exercises are its
+    ``# Exercise`` cells, whatever the rest of the notebook looks like."""
     nb = read_notebook(path)
-    results, notes, stopped = _run_in_kernel(nb, path.parent, timeout, total_timeout)
-    grades = []
-    for exercise in find_exercises(nb):
-        result = results.pop(exercise.id, None) or {
-            "status": "errored", "message": _why_no_result(nb, exercise.cell, notes)}
-        grades.append(ExerciseGrade(exercise.id, exercise.title, result["status"], result["message"]))
-    grades += [ExerciseGrade(key, "", r["status"], r["message"]) for key, r in results.items()]
-    return Grade(path.name, grades, stopped)
-
-
-class NotebookRunner(NotebookClient):
-    """nbclient's NotebookClient, made robust to an occasional lost wake-up on widget notebooks.
-
-    With ipywidgets, a cell's execute reply sometimes sits unread on the shell channel while the
-    client waits out the whole cell timeout (nbclient issue #312). Polling the channels in
-    one-second slices re-checks the socket each second, so such a reply is read at once.
-    """
-
-    async def async_start_new_kernel_client(self):
-        client = await super().async_start_new_kernel_client()
-        for channel in (client.shell_channel, client.iopub_channel):
-            channel.get_msg = _poll_in_slices(channel.get_msg)
-        return client
-
-
-def _poll_in_slices(get_msg, slice_seconds: float = 1.0):
-    """Wrap an async ``get_msg(timeout)`` so that it waits in short polls until its own timeout."""
-
-    async def get_msg_in_slices(timeout: float | None = None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = slice_seconds if deadline is None else max(0.0, min(slice_seconds, deadline - time.monotonic()))
-            try:
-                return await get_msg(timeout=left)
-            except queue.Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-
-    return get_msg_in_slices
-
-
-def _run_in_kernel(nb, cwd: Path, timeout: int, total_timeout: int):
-    """Execute ``nb`` in place. Return the check results, a note on each cell that did not run
-    normally (timed out, killed the kernel, was not run), and why execution stopped early."""
-    probe = nbformat.v4.new_code_cell(PROBE)
-    client = NotebookRunner(
-        nbformat.v4.new_notebook(cells=[*nb.cells, probe]), kernel_name="python3",
-        resources={"metadata": {"path": str(cwd)}}, allow_errors=True, shutdown_kernel="immediate",
-        # on a timeout, interrupt the kernel and move on instead of waiting for the cell
-        interrupt_on_timeout=True, error_on_timeout={"ename": "Timeout", "evalue": "", "traceback": []})
-    code_cells = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    results, notes, not_run = {}, {}, None  # not_run: (position in code_cells, reason)
-    with client.setup_kernel():
-        deadline = time.monotonic() + total_timeout
-        for position, index in enumerate(code_cells):
-            left = deadline - time.monotonic()
-            if left < 1:
-                reason = f"the time limit of {total_timeout} s was reached before cell {index + 1}"
-                not_run = (position, reason)
-                break
-            try:
-                if not _execute(client, index, min(timeout, left)):
-                    notes[index] = f"timed out after {client.timeout} s"
-                if not _execute(client, len(nb.cells), min(PROBE_TIMEOUT, left), store_history=False):
-                    not_run = (position + 1, f"the kernel stopped responding after cell {index + 1}")
-                    break
-            except DeadKernelError:
-                notes[index] = "made the kernel die"
-                not_run = (position + 1, f"the kernel died in cell {index + 1}")
-                break
-            results = _parse_probe(probe) or results
-    if not not_run:
-        return results, notes, None
-    first, reason = not_run
-    notes.update(dict.fromkeys(code_cells[first:], f"was not run ({reason})"))
-    return results, notes, reason
-
-
-def _execute(client: NotebookRunner, index: int, seconds: float, store_history: bool = True) -> bool:
-    """Run cell ``index`` for at most ``seconds``; False when it timed out (kernel interrupted)."""
-    client.timeout = max(1, int(seconds))
-    started = time.monotonic()
-    client.execute_cell(client.nb.cells[index], index, store_history=store_history)
-    return time.monotonic() - started < client.timeout
-
-
-def _parse_probe(probe) -> dict | None:
-    """The check results printed by the probe cell, or None when it printed none."""
-    text = "".join(output.get("text", "") for output in probe.outputs)
-    parts = text.split(SENTINEL)
-    try:
-        results = json.loads(parts[1]) if len(parts) == 3 else None
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(results, dict):
-        return None
-    return {key: r for key, r in results.items() if isinstance(r, dict)
-            and r.get("status") in STATUSES and isinstance(r.get("message"), str)}
-
-
-def _why_no_result(nb, cell: int, notes: dict[int, str]) -> str:
-    """Why an exercise has no check result, from its cell and its check cell (the next code cell)."""
-    check = next((i for i in range(cell + 1, len(nb.cells)) if nb.cells[i].cell_type == "code"), None)
-    for index in (cell, check):
-        if index in notes:
-            return f"cell {index + 1} {notes[index]}"
-    errors = [out for out in nb.cells[check].outputs if out.output_type == "error"] if check else []
-    if errors:  # e.g. NameError: the learner's function was never defined
-        return f"its check cell (cell {check + 1}) raised {errors[0].ename}: {errors[0].evalue}"
-    return "its check was never run"
+    found = [(header[0], header[1], index) for index, cell in enumerate(nb.cells)
+             if (header := exercise_header(cell))]
+    return _grade_run(path, found, timeout, total_timeout, specs, seed)
 
 
 # --- Reports and command line ---------------------------------------------------------------
@@ -362,20 +317,32 @@ def write_summary(grades: list[Grade], path: Path) -> None:
                              "score": f"{g.score:.3f}", **statuses})
 
 
-def main(argv: list[str] | None = None) -> int:
+VERSIONS = {"student": student_notebook, "solutions": solution_notebook}
+
+
+def main(argv: list[str] | None = None, specs=None) -> int:
+    """The command line; ``specs`` replaces the course's exercise specifications (for tests)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "student":
-            written = write_student_versions(args.source, args.out_dir)
-            print(f"wrote {len(written)} student notebooks to {args.out_dir}")
+        if args.command in VERSIONS:
+            written = write_versions(args.source, args.out_dir, VERSIONS[args.command])
+            print(f"wrote {len(written)} {args.command} notebooks to {args.out_dir}")
             return 0
-        return _grade_command(args.submission, args.json, args.timeout, args.total_timeout)
+        if args.command == "nbgrader":
+            folder = args.course_dir / "source" / args.assignment
+            seed = secrets.randbits(31)
+            written = write_versions(args.source, folder, lambda nb, name: nbgrader_notebook(nb, name, seed))
+            print(f"wrote {len(written)} nbgrader source notebooks to {folder}; now run, in {args.course_dir}:\n"
+                  f"  nbgrader generate_assignment {args.assignment}")
+            return 0
+        return _grade_command(args.submission, args.json, args.timeout, args.total_timeout, specs)
     except ClassroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _grade_command(submission: Path, json_path: Path | None, timeout: int, total_timeout: int) -> int:
+def _grade_command(submission: Path, json_path: Path | None, timeout: int, total_timeout: int,
+                   specs=None) -> int:
     """Grade one notebook, or every notebook of a folder (then also write grades.csv there)."""
     folder = submission.is_dir()
     if folder and json_path:
@@ -387,7 +354,7 @@ def _grade_command(submission: Path, json_path: Path | None, timeout: int, total
     grades, status = [], 0
     for path in paths:
         try:
-            result = grade(path, timeout, total_timeout)
+            result = grade(path, timeout, total_timeout, specs)
         except ClassroomError as exc:  # one unreadable submission must not stop the others
             print(f"error: {exc}", file=sys.stderr)
             status = 2
@@ -404,12 +371,19 @@ def _grade_command(submission: Path, json_path: Path | None, timeout: int, total
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m neuronlab.classroom",
-        description="Generate student notebooks without solutions, and grade submissions.")
+        description="Write student, solution and nbgrader versions of the lessons, and grade submissions.")
     commands = parser.add_subparsers(dest="command", required=True)
-    student = commands.add_parser("student", help="write the student version of every notebook")
-    student.add_argument("out_dir", type=Path, help="output folder (not the solution folder)")
-    student.add_argument("--source", type=Path, default=Path("notebooks"),
-                         help="folder of solution notebooks (default: notebooks)")
+    for name, what in (("student", "the student version (no solutions) of every lesson"),
+                       ("solutions", "every lesson with its solutions filled in")):
+        version = commands.add_parser(name, help=f"write {what}")
+        version.add_argument("out_dir", type=Path, help="output folder (not the lesson folder)")
+        version.add_argument("--source", type=Path, default=Path("notebooks"),
+                             help="folder of lesson notebooks (default: notebooks)")
+    nbgrader = commands.add_parser("nbgrader", help="write nbgrader source notebooks (with cell metadata)")
+    nbgrader.add_argument("course_dir", type=Path, help="the nbgrader course folder")
+    nbgrader.add_argument("--assignment", default="lessons", help="assignment name (default: lessons)")
+    nbgrader.add_argument("--source", type=Path, default=Path("notebooks"),
+                          help="folder of lesson notebooks (default: notebooks)")
     grade_ = commands.add_parser("grade", help="run a submission in a fresh kernel and grade it")
     grade_.add_argument("submission", type=Path, help="a notebook, or a folder of notebooks")
     grade_.add_argument("--timeout", type=int, default=120,
