@@ -74,6 +74,21 @@ def test_a_diverging_learning_rate_shows_a_message_and_no_figure(panel_and_calls
     assert panel.message.value == "" and panel.result["lr"] == 0.5 and len(calls.drawn) == drawn + 1
 
 
+def test_the_figure_is_an_image_widget_not_an_output_capture(panel_and_calls):
+    # displaying into an Output widget while a cell runs can hang a headless run (see the module docstring)
+    panel, calls = panel_and_calls
+    assert panel.figure in panel.box.children and "nl-figure" in panel.figure._dom_classes
+    assert bytes(panel.figure.value).startswith(b"\x89PNG") and panel.figure.layout.display is None
+    panel.figure.value = b""
+    panel.train_sliders["scale"].value = 1e-2
+    assert bytes(panel.figure.value).startswith(b"\x89PNG"), "a retrain did not put its figure in the view"
+    panel.train_sliders["lr"].value = 50.0  # diverges: the stale figure is hidden
+    assert panel.figure.layout.display == "none"
+    panel.train_sliders["lr"].value = 0.5
+    assert panel.figure.layout.display is None
+    assert plt.get_fignums() == [], "the panel leaves its figures open"
+
+
 def test_figure_png_is_a_png_at_the_figure_dpi():
     fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
     png = widgets.figure_png(fig)

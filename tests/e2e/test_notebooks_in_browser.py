@@ -146,6 +146,25 @@ JS_CELL_PROBLEMS = """() => {
   return problems;
 }"""
 
+# A panel's figure: an Image widget (neuronlab.widgets.figure_view) or an inline PNG in an output area.
+FIGURE = "img.nl-figure, .jp-OutputArea-output img"
+
+# (figure fingerprint, widget updates sent, requests in flight). The fingerprint hashes the PNG itself:
+# an Image widget gets a new blob: URL on every update, even with the same picture.
+JS_PANEL_STATE = """async (p, selector) => {
+  const img = p.querySelector(selector), st = window.__nlE2E;
+  let print = null;
+  if (img && img.getAttribute('src')) {
+    try {
+      const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+      let h = 2166136261;
+      for (const b of bytes) h = Math.imul(h ^ b, 16777619) >>> 0;
+      print = `${bytes.length}:${h}`;
+    } catch (e) { print = img.getAttribute('src'); }  // a blob: URL revoked in the meantime
+  }
+  return [print, st.sent.length, Object.keys(st.inflight).length];
+}"""
+
 JS_PANEL_TRACEBACKS = """(panel) => [...panel.querySelectorAll(
     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
   .map(el => el.textContent).filter(t => /Traceback|Error/.test(t)).map(t => t.slice(0, 500))"""
@@ -257,10 +276,8 @@ class Panel:
         return self.loc.locator(f".{s.kind}").nth(s.index)
 
     def image_src(self) -> str | None:
-        img = self.loc.locator(".jp-OutputArea-output img")
-        if img.count() == 0:
-            return None
-        return img.first.get_attribute("src")
+        """A fingerprint of the panel's figure (its PNG's length and hash), or None without one."""
+        return self._state()[0]
 
     def message(self) -> str | None:
         msg = self.loc.locator(".nl-message")
@@ -281,18 +298,13 @@ class Panel:
 
     def _state(self) -> tuple:
         """(figure src, widget updates sent, requests in flight), in one round trip."""
-        return tuple(self.loc.evaluate(
-            "p => { const img = p.querySelector('.jp-OutputArea-output img');"
-            " const st = window.__nlE2E;"
-            " return [img ? img.getAttribute('src') : null,"
-            " st.sent.length, Object.keys(st.inflight).length]; }"
-        ))
+        return tuple(self.loc.evaluate(JS_PANEL_STATE, FIGURE))
 
     def tracebacks(self) -> list[str]:
         return self.loc.evaluate(JS_PANEL_TRACEBACKS)
 
     def wait_for_image(self, timeout_s: float = WIDGET_TIMEOUT_S) -> str:
-        self.loc.locator(".jp-OutputArea-output img").first.wait_for(timeout=timeout_s * 1000)
+        self.loc.locator(FIGURE).first.wait_for(timeout=timeout_s * 1000)
         return self.image_src()
 
     # Ways to change a value that work with continuous_update=False in ipywidgets 8: keys on
