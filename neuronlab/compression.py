@@ -6,8 +6,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .model import Params, accuracy, forward, loss
-from .observables import cosine_similarity_matrix, norm_product, rotation_and_growth
+from .model import Params, accuracy, check_k, check_seed, forward, loss
+from .observables import (cosine_similarity_matrix, flip_counts, gating_stack, norm_product,
+                          rank_correlation_over_time, rotation_and_growth)
 
 CLUSTER_THRESHOLD = 0.99
 
@@ -65,13 +66,6 @@ def merge_clusters(params: Params, labels: np.ndarray) -> Params:
     return Params(np.array([w for w, _ in merged]), np.array([v for _, v in merged]))
 
 
-def check_k(k, width: int) -> int:
-    """Return k as an int, or raise ValueError unless 1 ≤ k ≤ width."""
-    if isinstance(k, bool) or not float(k).is_integer() or not 1 <= k <= width:
-        raise ValueError(f"k (neurons to keep) must be a whole number between 1 and the width {width}, got {k!r}.")
-    return int(k)
-
-
 def top_k_neurons(params: Params, k: int) -> np.ndarray:
     """Indices of the k neurons with the largest norm product a_α, largest first."""
     return np.argsort(-norm_product(params), kind="stable")[:check_k(k, params.width)]
@@ -84,7 +78,7 @@ def prune_by_norm(params: Params, k: int) -> Params:
 
 def prune_at_random(params: Params, k: int, seed: int = 0) -> Params:
     """Keep k neurons chosen uniformly at random (the baseline pruning by norm must beat)."""
-    keep = np.random.default_rng(seed).choice(params.width, size=check_k(k, params.width), replace=False)
+    keep = np.random.default_rng(check_seed(seed)).choice(params.width, size=check_k(k, params.width), replace=False)
     return params.subset(np.sort(keep))
 
 
@@ -208,7 +202,7 @@ def norm_order(params: Params) -> np.ndarray:
 def random_order(width: int, seed: int = 0) -> np.ndarray:
     """A random permutation of the neurons; order[:k] is a uniformly random set of k neurons, like
     `prune_at_random(params, k, seed)` (not the same set: the random streams differ)."""
-    return np.random.default_rng(seed).permutation(width)
+    return np.random.default_rng(check_seed(seed)).permutation(width)
 
 
 def pruning_curves(params: Params, task, orders) -> dict[str, np.ndarray]:

@@ -293,7 +293,7 @@ def toy_2d_task(
     if not np.isfinite(angle_noise) or angle_noise < 0:
         raise ValueError(f"angle_noise must be a non-negative number of radians, got {angle_noise!r}.")
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_count(seed, "seed", maximum=2**63 - 1, minimum=0))
     centres = (np.arange(k) + 0.5) * 2 * np.pi / k
     signs = np.where(np.arange(k) % 2 == 0, 1.0, -1.0)
 

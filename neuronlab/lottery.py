@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .model import Params, init_params
+from .model import Params, check_k, check_seed, check_whole, init_params
 from .observables import rank_correlation, top_k_overlap
 from .theory import growing_mode
 from .training import train, train_many
@@ -39,17 +39,11 @@ PREDICTORS = ("alignment cos δ(t)", "norm product a(t)", "growing mode c₊²(t
 INITIAL_CONDITIONS = ("‖w(0)‖", "|v(0)|", "cos δ(0)", "‖u(0)‖", "a(0)", "growing mode c₊²(0)")
 
 
-def _check_k(k, width: int) -> int:
-    if isinstance(k, bool) or not float(k).is_integer() or not 1 <= k <= width:
-        raise ValueError(f"k must be a whole number between 1 and {width}, got {k!r}.")
-    return int(k)
-
-
 def top_k_mask(scores: np.ndarray, k: int) -> np.ndarray:
     """True for the k neurons with the largest `scores` (d,), ties broken by index; bool (d,)."""
     scores = np.asarray(scores)
     mask = np.zeros(scores.shape[0], dtype=bool)
-    mask[np.argsort(-scores, kind="stable")[:_check_k(k, scores.shape[0])]] = True
+    mask[np.argsort(-scores, kind="stable")[:check_k(k, scores.shape[0])]] = True
     return mask
 
 
@@ -68,7 +62,7 @@ def spread_ticket(init: Params, final: Params, labels: np.ndarray, k: int) -> Pa
     their initial weights (in neuron order). Where there are too few clusters of a sign, the quota is
     filled with the next winners of that sign; W (k, D), v (k,)."""
     final_a = np.abs(final.v) * np.linalg.norm(final.W, axis=1)
-    k = _check_k(k, final.width)
+    k = check_k(k, final.width)
     order = np.argsort(-final_a, kind="stable")
     signs = np.where(final.v > 0, 1, -1)
     quota = {1: (k + 1) // 2, -1: k // 2}
@@ -89,7 +83,7 @@ def spread_ticket(init: Params, final: Params, labels: np.ndarray, k: int) -> Pa
 
 def random_subset(init: Params, k: int, seed: int = 0) -> Params:
     """k neurons drawn uniformly at random (no repeats), with their initial weights; W (k, D), v (k,)."""
-    keep = np.random.default_rng(seed).choice(init.width, size=_check_k(k, init.width), replace=False)
+    keep = np.random.default_rng(check_seed(seed)).choice(init.width, size=check_k(k, init.width), replace=False)
     return init.subset(np.sort(keep))
 
 
@@ -101,7 +95,7 @@ def ticket_inits(history, k: int, seed: int = 0, draw: int = 0) -> dict[str, Par
     scale s, width d and balance), so its neurons come from the same distribution as the originals
     (v ~ N(0, s²/d)); only the luck of the draw differs.
     """
-    k = _check_k(k, history.init.width)
+    k = check_k(k, history.init.width)
     config = history.config
     draw_seed = 1_000 * seed + 100 * draw + k
     fresh = init_params(history.init.W.shape[1], history.init.width, config["scale"], seed=10_000 + draw_seed,
@@ -115,7 +109,7 @@ def ticket_inits(history, k: int, seed: int = 0, draw: int = 0) -> dict[str, Par
 def ticket_composition(history, k: int) -> dict[str, int]:
     """What the final top-k neurons by a_α have in common: "clusters", the number of distinct final
     clusters among them (k if each is alone in its cluster), and "positive", how many have v_α > 0."""
-    top = np.argsort(-history.norm_product[-1], kind="stable")[:_check_k(k, history.init.width)]
+    top = np.argsort(-history.norm_product[-1], kind="stable")[:check_k(k, history.init.width)]
     return {"clusters": len(np.unique(history.clusters[-1][top])), "positive": int(np.sum(history.v[-1][top] > 0))}
 
 
@@ -161,9 +155,7 @@ def ticket_run(task, scale: float = 1e-3, width: int = 300, lr: float = 0.5, ste
     larger than the width are clipped to it. history: the full network's run with these settings, if
     already trained (see `full_run`). Raises TrainingDiverged (from either training) or ValueError.
     """
-    if isinstance(draws, bool) or not float(draws).is_integer() or draws < 1:
-        raise ValueError(f"draws must be a whole number ≥ 1, got {draws!r}.")
-    draws = int(draws)
+    draws = check_whole("draws", draws)
     if history is None:
         history = full_run(task, scale, width, lr, steps, seed, dtype)
     ks = np.unique(np.minimum(np.asarray(ks, dtype=int), history.init.width))
@@ -283,7 +275,7 @@ def initial_condition_scores(history, k: int = 50) -> dict[str, tuple[float, flo
     """How well each initial condition alone predicts the final a_α: {name: (Spearman ρ over all
     neurons, overlap of its top k with the final top k)}."""
     final = history.norm_product[-1]
-    k = _check_k(k, final.size)
+    k = check_k(k, final.size)
     return {name: (_spearman(score, final), top_k_overlap(score, final, k))
             for name, score in initial_conditions(history).items()}
 
@@ -297,7 +289,7 @@ def race_prediction(history, k: int, steps=None, predictors=PREDICTORS) -> dict[
     """
     steps = history.steps[:-1] if steps is None else np.asarray(steps)
     final = history.norm_product[-1]
-    k = _check_k(k, final.size)
+    k = check_k(k, final.size)
     result = {}
     for name in predictors:
         scores = [predictor_score(history, name, step) for step in steps]

@@ -3,6 +3,7 @@
 Weights live in plain NumPy arrays (`Params`) so that learners can inspect them; the textbook
 PyTorch module (`TwoLayerReLU`) is built from the same arrays.
 """
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,19 +30,36 @@ class Params:
         return Params(self.W[neurons].copy(), self.v[neurons].copy())
 
 
+def check_whole(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return `value` as an int, or raise ValueError saying what was wrong unless it is a whole number
+    (an int, or a float without fractional part) between `minimum` and `maximum` (no maximum: None)."""
+    bounds = f"≥ {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer()
+            or value < minimum or (maximum is not None and value > maximum)):
+        raise ValueError(f"{name} must be a whole number {bounds}, got {value!r}.")
+    return int(value)
+
+
 def check_width(width) -> int:
-    """Return `width` as an int, or raise ValueError if it is not a whole number ≥ 1."""
-    if isinstance(width, bool) or not float(width).is_integer() or width < 1:
-        raise ValueError(f"width must be a whole number of neurons ≥ 1, got {width!r}.")
-    return int(width)
+    """Return `width` as an int, or raise ValueError if it is not a whole number of neurons ≥ 1."""
+    return check_whole("width (number of neurons)", width)
+
+
+def check_seed(seed) -> int:
+    """Return `seed` as an int, or raise ValueError if it is not a whole number ≥ 0 (numpy's seeds)."""
+    return check_whole("seed", seed, minimum=0)
+
+
+def check_k(k, width: int) -> int:
+    """Return k as an int, or raise ValueError unless 1 ≤ k ≤ width (neurons to keep or rank)."""
+    return check_whole("k", k, 1, width)
 
 
 def check_positive(name: str, value) -> float:
     """Return `value` as a float, or raise ValueError if it is not a finite number > 0."""
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
-    return value
+    return float(value)
 
 
 def init_params(input_dim: int, width: int, scale: float, seed: int = 0, balanced: bool = False) -> Params:
@@ -52,7 +70,7 @@ def init_params(input_dim: int, width: int, scale: float, seed: int = 0, balance
     """
     width = check_width(width)
     scale = check_positive("scale", scale)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     W = rng.normal(0.0, scale / np.sqrt(input_dim), size=(width, input_dim))
     v = rng.normal(0.0, scale / np.sqrt(width), size=width)
     if balanced:

@@ -6,7 +6,7 @@ row space of the data, and the tests check that both agree.
 """
 import numpy as np
 
-from .model import Params, forward
+from .model import Params, check_k, forward
 
 
 def gating_pattern(params: Params, X: np.ndarray) -> np.ndarray:
@@ -116,9 +116,7 @@ def top_k_overlap(early_score: np.ndarray, final_score: np.ndarray, k: int) -> f
     A random guess scores k/d on average.
     """
     early_score, final_score = np.asarray(early_score), np.asarray(final_score)
-    if isinstance(k, bool) or not float(k).is_integer() or not 1 <= k <= early_score.size:
-        raise ValueError(f"k must be a whole number between 1 and {early_score.size}, got {k!r}.")
-    k = int(k)
+    k = check_k(k, early_score.size)
     early_top = np.argsort(-early_score, kind="stable")[:k]
     final_top = np.argsort(-final_score, kind="stable")[:k]
     return len(np.intersect1d(early_top, final_top)) / k

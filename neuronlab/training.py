@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from . import observables
 from .compression import CLUSTER_THRESHOLD, find_clusters
 from .data import Task
-from .model import Params, TwoLayerReLU, accuracy, check_positive, check_width, init_params, loss
+from .model import Params, TwoLayerReLU, accuracy, check_positive, check_whole, check_width, init_params, loss
 
 #: training stops when the loss exceeds this multiple of its initial value
 DIVERGENCE_FACTOR = 1e3
@@ -217,9 +217,7 @@ def _check_finite(losses, initial_losses, step: int, lr: float):
 
 
 def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not float(steps).is_integer() or steps < 1:
-        raise ValueError(f"steps must be a whole number ≥ 1, got {steps!r}.")
-    return int(steps)
+    return check_whole("steps", steps)
 
 
 def _check_init(init: Params, task: Task):

@@ -148,3 +148,29 @@ def test_progress_bar_shows_when_asked_and_never_when_refused(capsys):
     assert "training d=3" in capsys.readouterr().err
     train(toy_2d_task(), width=3, steps=20, progress=False)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(seed=-1), "seed must be a whole number ≥ 0, got -1"),
+    (dict(seed=1.5), "seed must be a whole number"),
+    (dict(steps="100"), "steps must be a whole number ≥ 1, got '100'"),
+    (dict(steps=True), "steps must be a whole number"),
+    (dict(lr="0.5"), r"lr \(learning rate\) must be a finite number > 0, got '0.5'"),
+    (dict(scale=float("nan")), "scale must be a finite number > 0"),
+    (dict(width=2.5), r"width \(number of neurons\) must be a whole number ≥ 1, got 2.5"),
+])
+def test_train_says_what_was_wrong_with_an_argument(toy, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        train(toy, **{"width": 4, "steps": 5, "progress": False, **arguments})
+
+
+def test_the_random_draws_reject_a_negative_seed():
+    from neuronlab import compression, lottery
+    from neuronlab.model import init_params
+    params = init_params(3, 6, 1.0)
+    for draw in (lambda: compression.prune_at_random(params, 2, seed=-3), lambda: lottery.random_subset(params, 2, seed=-3),
+                 lambda: init_params(3, 6, 1.0, seed=-3)):
+        with pytest.raises(ValueError, match="seed must be a whole number ≥ 0, got -3"):
+            draw()
+    with pytest.raises(ValueError, match="seed must be at least 0"):
+        toy_2d_task(seed=-3)
