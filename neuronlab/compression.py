@@ -3,44 +3,14 @@
 Shapes: cos_sim (d, d); labels (d,) ints; Params W (d, D), v (d,).
 """
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
+# the lessons reach the cluster observables through this module too
+from .clusters import (CLUSTER_THRESHOLD, cluster_fraction, cluster_order, cluster_sizes,  # noqa: F401
+                       count_clusters, find_clusters, within_between)
 from .model import Params, accuracy, check_k, check_seed, forward, loss
 from .observables import (cosine_similarity_matrix, flip_counts, gating_stack, norm_product,
                           rank_correlation_over_time, rotation_and_growth)
-
-CLUSTER_THRESHOLD = 0.99
-
-
-def find_clusters(cos_sim: np.ndarray, threshold: float = CLUSTER_THRESHOLD) -> np.ndarray:
-    """Cluster labels: connected components of the graph 'cos_sim > threshold'; (d,) ints.
-
-    Labels are renumbered by cluster size, largest first (label 0 is the largest cluster).
-    """
-    _, raw_labels = connected_components(csr_matrix(cos_sim > threshold), directed=False)
-    sizes = np.bincount(raw_labels)
-    by_size = np.argsort(-sizes, kind="stable")
-    rank = np.empty_like(by_size)
-    rank[by_size] = np.arange(len(by_size))
-    return rank[raw_labels]
-
-
-def cluster_sizes(labels: np.ndarray) -> np.ndarray:
-    """Size of each cluster, indexed by label; (n_clusters,)."""
-    return np.bincount(labels)
-
-
-def cluster_order(labels: np.ndarray) -> np.ndarray:
-    """A permutation of the neurons that puts each cluster in one block, largest first."""
-    return np.argsort(labels, kind="stable")
-
-
-def count_clusters(labels: np.ndarray, min_size: int = 2) -> tuple[int, int]:
-    """(number of clusters with ≥ min_size neurons, number of neurons in them)."""
-    sizes = cluster_sizes(labels)
-    big = sizes >= min_size
-    return int(big.sum()), int(sizes[big].sum())
+from .training import TrainingDiverged, train
 
 
 def merge_cluster(params: Params, members) -> tuple[np.ndarray, float]:
@@ -85,27 +55,6 @@ def prune_at_random(params: Params, k: int, seed: int = 0) -> Params:
 # --- Notebook 01: mutual alignment ---
 
 
-def cluster_fraction(labels: np.ndarray, min_size: int = 2) -> float:
-    """Fraction of the neurons that sit in a cluster of at least `min_size` neurons, in [0, 1]."""
-    return count_clusters(labels, min_size)[1] / len(labels)
-
-
-def within_between(matrix: np.ndarray, labels: np.ndarray, min_size: int = 2) -> tuple[float, float]:
-    """Mean of a pairwise (d, d) matrix over pairs in the same cluster and over pairs in different ones.
-
-    "Same cluster" counts only clusters of ≥ `min_size` neurons; the diagonal is left out.
-    E.g. with the cosine similarity of target directions: do the members of a cluster share a target?
-    Returns (within, between); NaN where there is no such pair.
-    """
-    labels = np.asarray(labels)
-    sizes = cluster_sizes(labels)
-    same = (labels[:, None] == labels[None, :]) & (sizes[labels] >= min_size)[:, None]
-    off_diagonal = ~np.eye(len(labels), dtype=bool)
-    within, between = same & off_diagonal, ~same & off_diagonal & (labels[:, None] != labels[None, :])
-    mean = lambda mask: float(matrix[mask].mean()) if mask.any() else float("nan")  # noqa: E731
-    return mean(within), mean(between)
-
-
 def scale_sweep(task, scales, *, width: int = 300, lr: float = 0.5, steps: int = 3000, seed: int = 0,
                 threshold: float = CLUSTER_THRESHOLD) -> dict[str, np.ndarray]:
     """Train once per initialisation scale and keep only summary numbers of the start and end of training.
@@ -118,7 +67,6 @@ def scale_sweep(task, scales, *, width: int = 300, lr: float = 0.5, steps: int =
     instead of an exception. Only the first and last steps are recorded, and each run's history is
     dropped after counting.
     """
-    from .training import TrainingDiverged, train  # imported here: training imports this module
 
     keys = ("scale", "n_clusters", "clustered", "fraction", "initial_output", "w_norm", "v_size", "rotation",
             "growth", "final_loss", "diverged")
@@ -290,7 +238,6 @@ def compression_sweep(task, scales, seeds=(0,), *, width: int = 300, lr: float =
     the merge, the smallest widths keeping the training accuracy / reaching training loss ≤
     loss_target, pruning by norm ("_norm") or merging then pruning ("_merged"), the final loss.
     """
-    from .training import TrainingDiverged, train  # imported here: training imports this module
 
     shape = (len(scales), len(seeds))
     sweep = {name: np.full(shape, np.nan) for name in SWEEP_COLUMNS}
@@ -352,3 +299,119 @@ def sweep_table(sweep: dict) -> str:
                     + [_mean_and_range(sweep[name][i], ".0f")
                        for name in ("k_accuracy_norm", "k_accuracy_merged", "k_loss_norm", "k_loss_merged")])
     return text_table(headers, rows)
+
+
+# --- Notebook 05: what the compression is made of, and the whole protocol in one picture ---
+
+
+def balance(params: Params) -> np.ndarray:
+    """|v_α| / ‖w_α‖ of each neuron; (d,). 1 for a balanced neuron."""
+    return np.abs(params.v) / np.linalg.norm(params.W, axis=1)
+
+
+def balance_summary(params: Params, threshold: float = 0.9) -> dict:
+    """Which neurons are balanced (|v_α| / ‖w_α‖ > threshold, with ‖w‖ ≥ |v|) and which are not.
+
+    Returns "fraction" (balanced / d), "n_unbalanced", "best_rank" (rank by a_α of the largest unbalanced
+    neuron, 1 = the largest neuron; None if all are balanced), "largest_a" (its a_α, 0 if none) and
+    "share" (the unbalanced neurons' part of Σ_α a_α).
+    """
+    ratio = balance(params)
+    ratio = np.minimum(ratio, 1 / ratio)  # a neuron with |v| > ‖w‖ is as unbalanced as the reverse
+    a = norm_product(params)
+    unbalanced = np.flatnonzero(ratio <= threshold)
+    rank = np.empty(len(a), dtype=int)
+    rank[np.argsort(-a, kind="stable")] = np.arange(1, len(a) + 1)
+    return dict(fraction=1 - len(unbalanced) / len(a), n_unbalanced=len(unbalanced),
+                best_rank=int(rank[unbalanced].min()) if unbalanced.size else None,
+                largest_a=float(a[unbalanced].max()) if unbalanced.size else 0.0,
+                share=float(a[unbalanced].sum() / a.sum()))
+
+
+def silent_inputs(params: Params, X: np.ndarray) -> np.ndarray:
+    """Which inputs no neuron is active on (w_α·x ≤ 0 for every α): their output is exactly 0, whose
+    sign 0 matches neither label, so `accuracy` counts them wrong; bool (N,)."""
+    return ~np.any(X @ params.W.T > 0, axis=1)
+
+
+def silent_counts(params: Params, X: np.ndarray, order, ks) -> np.ndarray:
+    """For each k of `ks`: on how many inputs the sub-network of the neurons order[:k] is silent; (len(ks),)."""
+    active = X @ params.W[np.asarray(order)].T > 0                            # (N, n)
+    first_active = np.where(active.any(axis=1), np.argmax(active, axis=1), active.shape[1])
+    return np.array([int(np.sum(first_active >= k)) for k in ks])
+
+
+def norm_beats_random_from(report: dict, split: str = "train") -> int | None:
+    """Smallest k from which on pruning by a_α gives a lower loss than *every* random order of
+    `compress` (report["random"]), for every k up to width − 1 (at the full width all orders agree).
+
+    split: "train" or "test". None if it never does (or the report has no random orders).
+    """
+    if report["random"] is None:
+        return None
+    key = f"{split}_loss"
+    norm, random = report["norm"][key][1:-1], np.atleast_2d(report["random"][key])[:, 1:-1]
+    return smallest_width(report["norm"]["kept"][1:-1], (norm < random.min(axis=0)).astype(float), 1.0)
+
+
+def compression_budget(report: dict) -> dict:
+    """How much of the compression comes from merging and how much from pruning (from `compress`).
+
+    For each target, "accuracy" (the full network's training accuracy kept) and "loss" (training
+    loss ≤ the report's loss_target): a dict with "width" (trained), "merged" (after merging),
+    "merge_then_prune", "prune_only" (smallest widths, None if never), "by_merging" (neurons removed by
+    merging), "by_pruning" (removed by pruning after merging), and "merging_share" (by_merging over all
+    neurons removed by merge + prune; None if the target is never reached).
+    """
+    width, merged = report["width"], report["merged"].width
+    budget = {}
+    for target, smallest in (("accuracy", report["k_accuracy"]), ("loss", report["k_loss"])):
+        after = smallest["merged"]
+        removed = None if after is None else width - after
+        budget[target] = dict(width=width, merged=merged, merge_then_prune=after, prune_only=smallest["norm"],
+                              by_merging=width - merged, by_pruning=None if after is None else merged - after,
+                              merging_share=None if not removed else (width - merged) / removed)
+    return budget
+
+
+#: "the race is decided": Spearman ρ between cos δ_α(t) and the final a_α at least this (it peaks at
+#: 0.78–0.96 around t = 30–50 on the class pairs of tests/test_claims_compression.py)
+RACE_DECIDED_RHO = 0.75
+#: "aligned": the median cos δ_α at least this
+ALIGNED_COS = 0.9
+#: "frozen": Σ_α a_α has reached this fraction of its final value
+FROZEN_FRACTION = 0.99
+
+
+def principle_timeline(history, threshold: float = CLUSTER_THRESHOLD) -> dict:
+    """When each principle acts during one training run, read from a `History`.
+
+    Arrays over the R recorded steps: "steps", "loss", "alignment" (median cos δ_α), "race" (Spearman ρ
+    of cos δ_α(t) with the final a_α), "clustered" (fraction of neurons in clusters of ≥ 2 at
+    cos sim > threshold), "size" (Σ_α a_α over its final value); "flips" (R−1,): gating flips per step
+    between consecutive records, summed over neurons (comparable only between equally long intervals,
+    see `observables.dense_record_steps`). Event steps (first recorded step, None if never): "race_decided"
+    (ρ ≥ RACE_DECIDED_RHO), "aligned" (median cos δ ≥ ALIGNED_COS), "clustered_half" (half the neurons
+    clustered), "loss_halved" (loss below half its start, any step), "frozen" (size ≥ FROZEN_FRACTION).
+    """
+    steps = np.asarray(history.steps)
+    total = history.norm_product.sum(axis=1)
+    timeline = dict(
+        steps=steps, loss=np.asarray(history.loss)[steps],
+        alignment=np.median(history.cos_delta, axis=1),
+        race=rank_correlation_over_time(history, steps),
+        clustered=np.array([cluster_fraction(find_clusters(cos_sim, threshold)) for cos_sim in history.cos_sim]),
+        size=total / total[-1],
+        flips=flip_counts(gating_stack(history)).sum(axis=1) / np.diff(steps))
+
+    def first(mask):
+        hits = np.flatnonzero(mask)
+        return int(steps[hits[0]]) if hits.size else None
+
+    halved = np.flatnonzero(np.asarray(history.loss) < history.loss[0] / 2)
+    timeline.update(race_decided=first(timeline["race"] >= RACE_DECIDED_RHO),
+                    aligned=first(timeline["alignment"] >= ALIGNED_COS),
+                    clustered_half=first(timeline["clustered"] >= 0.5),
+                    loss_halved=int(halved[0]) if halved.size else None,
+                    frozen=first(timeline["size"] >= FROZEN_FRACTION))
+    return timeline

@@ -12,7 +12,18 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
 
 from . import theory
-from .compression import CLUSTER_THRESHOLD, cluster_order, compress, count_clusters, find_clusters, merge_error_curve
+from .compression import (
+    ALIGNED_COS,
+    CLUSTER_THRESHOLD,
+    FROZEN_FRACTION,
+    RACE_DECIDED_RHO,
+    cluster_order,
+    compress,
+    compression_budget,
+    count_clusters,
+    find_clusters,
+    merge_error_curve,
+)
 from .lottery import PREDICTORS, initial_conditions, race_prediction
 from .model import Params
 from .observables import (
@@ -914,6 +925,127 @@ def plot_compression_panel(history: History, task, threshold: float = CLUSTER_TH
     fig.suptitle(f"s={config['scale']:g}, d={config['width']}, η={config['lr']:g}: merging at cos sim > "
                  f"{threshold:g} leaves {report['merged'].width} of {report['width']} neurons "
                  f"(Δ training loss {change:.1e}); {pruned}", fontsize="medium")
+    return fig
+
+
+#: colours of the parts of `plot_compression_budget`'s bars
+BUDGET_STYLE = {"kept": dict(color=OKABE_ITO[4], label="kept"),
+                "by_pruning": dict(color=OKABE_ITO[0], hatch="//", label="removed by pruning"),
+                "by_merging": dict(color=OKABE_ITO[2], hatch="..", label="removed by merging")}
+
+
+def plot_compression_budget(report: dict, ax=None):
+    """Where the compression comes from (from `compression.compress`): for each target (training loss ≤
+    the loss target, training accuracy kept) one bar pruning only and one merging then pruning, split
+    into the neurons kept, removed by pruning and removed by merging. A target never reached is left out."""
+    fig, ax = axes_or_new(ax, figsize=(6.4, 3.2))
+    budget = compression_budget(report)
+    names = {"loss": f"loss ≤ {report['loss_target']:g}", "accuracy": "accuracy kept"}
+    rows = []
+    for target in ("loss", "accuracy"):
+        parts = budget[target]
+        if parts["prune_only"] is not None:
+            rows.append((f"{names[target]}: prune only", dict(kept=parts["prune_only"],
+                                                                by_pruning=parts["width"] - parts["prune_only"],
+                                                                by_merging=0)))
+        if parts["merge_then_prune"] is not None:
+            rows.append((f"{names[target]}: merge + prune", dict(kept=parts["merge_then_prune"],
+                                                                   by_pruning=parts["by_pruning"],
+                                                                   by_merging=parts["by_merging"])))
+    for y, (_, parts) in enumerate(rows):
+        left = 0
+        for name, style in BUDGET_STYLE.items():
+            if parts[name]:
+                ax.barh(y, parts[name], left=left, edgecolor="white", linewidth=0.5,
+                        label=style["label"] if y == 0 or name == "by_merging" else None,
+                        **{key: value for key, value in style.items() if key != "label"})
+                if parts[name] >= 0.06 * report["width"]:
+                    ax.text(left + parts[name] / 2, y, str(parts[name]), ha="center", va="center",
+                            fontsize="small", color="white" if name == "kept" else "black")
+            left += parts[name]
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), fontsize="x-small", loc="upper center",
+              bbox_to_anchor=(0.5, -0.22), ncol=3)
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize="small")
+    ax.invert_yaxis()
+    ax.set(xlim=(0, report["width"]), xlabel="neurons of the trained network",
+           title=f"{report['width']} → {report['merged'].width} by merging → fewer by pruning")
+    return fig
+
+
+#: (timeline key, label, style) of the curves in the upper panel of `plot_principle_timeline`
+TIMELINE_STYLE = (("alignment", "alignment: median cos δ_α", dict(color=OKABE_ITO[4], linestyle="-")),
+                  ("race", "race: ρ(cos δ_α(t), final a_α)", dict(color=OKABE_ITO[6], linestyle="-.")),
+                  ("clustered", "fraction of neurons in clusters", dict(color=OKABE_ITO[0], linestyle="--")),
+                  ("flips", "unlocking: gating flips per step (÷ max)", dict(color=OKABE_ITO[5], linestyle=":")))
+
+
+def plot_principle_timeline(timeline: dict, axes=None):
+    """When each principle acts (from `compression.principle_timeline`): upper panel alignment, race,
+    clusters and gating flips; lower panel the loss and the total norm product Σ a_α; dotted lines at
+    the events, shaded while the race is being decided and after the sizes froze."""
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, layout="constrained",
+                                 height_ratios=(1.3, 1))
+    fig = axes[0].figure
+    top, bottom = axes
+    steps = np.maximum(timeline["steps"], 0.5)
+    for key, label, style in TIMELINE_STYLE:
+        if key == "flips":
+            flips = timeline["flips"]
+            top.plot(steps[1:], flips / max(flips.max(), 1e-300), label=label, linewidth=1.5, **style)
+        else:
+            top.plot(steps, timeline[key], label=label, linewidth=1.5, **style)
+    top.set(ylabel="0 … 1", ylim=(-0.25, 1.05), title="When each principle acts")
+    bottom.semilogy(steps, timeline["loss"] / timeline["loss"][0], color=OKABE_ITO[4], label="training loss ÷ start")
+    bottom.semilogy(steps, timeline["size"], color=OKABE_ITO[2], linestyle="--", label="Σ a_α ÷ final")
+    bottom.set(xscale="log", xlabel="step t (0 drawn at 0.5)", ylabel="ratio")
+    events = (("race_decided", f"race decided (ρ ≥ {RACE_DECIDED_RHO:g})"),
+              ("aligned", f"aligned (median cos δ ≥ {ALIGNED_COS:g})"),
+              ("loss_halved", "loss halved"), ("frozen", f"sizes frozen (Σ a ≥ {FROZEN_FRACTION:.0%})"))
+    for ax in axes:
+        if timeline["race_decided"] is not None:
+            ax.axvspan(0.5, timeline["race_decided"], color=OKABE_ITO[6], alpha=0.08, linewidth=0)
+        if timeline["frozen"] is not None:
+            ax.axvspan(timeline["frozen"], steps[-1], color="0.5", alpha=0.12, linewidth=0)
+        for key, _ in events:
+            if timeline[key] is not None:
+                ax.axvline(max(timeline[key], 0.5), color="0.3", linestyle=":", linewidth=1)
+    for key, label in events:
+        if timeline[key] is not None:
+            bottom.annotate(f"{label}\nt={timeline[key]}", (max(timeline[key], 0.5), 1e-8), rotation=90,
+                            fontsize="x-small", ha="right", va="bottom", xytext=(-2, 0), textcoords="offset points")
+    if timeline["race_decided"] is not None:
+        top.text(np.sqrt(0.5 * max(timeline["race_decided"], 0.5)), 1.02, "race decided", ha="center", va="top",
+                 fontsize="x-small", color=OKABE_ITO[6])
+    if timeline["frozen"] is not None:
+        top.text(np.sqrt(timeline["frozen"] * steps[-1]), 1.02, "frozen:\nthen merge\nand prune", ha="center",
+                 va="top", fontsize="x-small")
+    top.legend(fontsize="x-small", loc="lower left", ncol=2)
+    bottom.legend(fontsize="x-small", loc="lower left")
+    bottom.set_ylim(1e-8, 3)
+    return fig
+
+
+def plot_protocol_synthesis(history: History, report: dict, timeline: dict, race_step: int = 50,
+                            snapshot_steps=None):
+    """The whole protocol in one figure, our analogue of the paper's Figure 1 with the compression added:
+    the loss, the cosine similarities at a few times (neurons ordered by final cluster), the race at
+    `race_step`, the compression budget (from `compression.compress`) and the timeline of the principles
+    (from `compression.principle_timeline`)."""
+    if snapshot_steps is None:
+        snapshot_steps = [step for step in (100, timeline["loss_halved"], int(history.steps[-1])) if step is not None]
+    fig = plt.figure(figsize=(16, 11), layout="constrained")
+    top, middle, bottom = fig.subfigures(3, 1, height_ratios=(1, 1, 1.5))
+    loss_ax, race_ax, budget_ax = top.subplots(1, 3, width_ratios=(1, 1, 1.4))
+    plot_loss(history, ax=loss_ax)
+    plot_race(history, race_step, ax=race_ax)
+    plot_compression_budget(report, ax=budget_ax)
+    order = cluster_order(find_clusters(history.cos_sim[-1]))
+    for ax, step in zip(middle.subplots(1, len(snapshot_steps)), snapshot_steps):
+        plot_cosine_similarity(history, step, ax=ax, order=order)
+    plot_principle_timeline(timeline, axes=bottom.subplots(2, 1, sharex=True, height_ratios=(1.3, 1)))
     return fig
 
 
