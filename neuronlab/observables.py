@@ -6,6 +6,7 @@ row space of the data, and the tests check that both agree.
 """
 import numpy as np
 
+from .clusters import within_between
 from .model import Params, check_k, forward
 
 
@@ -305,7 +306,6 @@ def unlocking_summary(history, regular_every: int | None = None) -> dict:
     mean fraction of samples on which two neurons agree (both on or both off), for pairs in the same
     final cluster (≥ 2 neurons) and in different ones; labels (d,) final clusters.
     """
-    from .compression import within_between  # imported here: compression imports this module
 
     steps = np.asarray(history.steps)
     every = regular_every or int(np.bincount(np.diff(steps)).argmax())

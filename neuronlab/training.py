@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import observables
-from .compression import CLUSTER_THRESHOLD, find_clusters
+from .clusters import CLUSTER_THRESHOLD, find_clusters
 from .data import Task
 from .model import Params, TwoLayerReLU, accuracy, check_positive, check_whole, check_width, init_params, loss
 
