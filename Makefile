@@ -3,6 +3,7 @@
 #   make lab     create .venv (first time only), install, open JupyterLab on notebooks/00_setup.ipynb
 #   make notebook  the same in Notebook 7 (`jupyter notebook`), for learners used to one document a tab
 #   make test    install, run the package tests, then run every notebook top to bottom
+#   make site    build the course website into site/_build/html (figures precomputed, no kernel needed)
 #   make data    rebuild data/cifar10_subset.npz from the CIFAR-10 JPEGs (maintainers only)
 #   make clean   remove caches (keeps .venv; `make distclean` removes it too)
 #
@@ -38,10 +39,10 @@ ifeq ($(shell id -u),0)
   LAB_FLAGS += --allow-root
 endif
 
-.PHONY: help install lab notebook test data student grade nbgrader-venv notebooks clean distclean
+.PHONY: help install lab notebook test data student grade nbgrader-venv site site-deps notebooks clean distclean
 
 help:
-	@sed -n '3,7p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV_PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else \
@@ -65,7 +66,7 @@ notebook: install
 
 # Headless figures in tests only (in `make lab` the notebooks use the inline backend).
 test: export MPLBACKEND := Agg
-test: install
+test: install site-deps
 	$(VENV_PY) -m pytest tests
 	@if compgen -G "notebooks/*.ipynb" > /dev/null; then \
 	  echo "$(VENV_PY) -m pytest --nbval-lax --nbval-current-env notebooks/"; \
@@ -73,6 +74,24 @@ test: install
 	else \
 	  echo "no notebooks in notebooks/ yet: skipping the notebook run"; \
 	fi
+
+# The course website (site/build.py; site/README.md): Sphinx + myst-nb over the committed notebooks, with
+# each lesson's panel precomputed (figures cached in site/_cache). `site-deps` also installs axe-core from
+# npm (tests/e2e/package-lock.json) for the site's accessibility test, which is skipped where npm is missing.
+SITE_STAMP := $(VENV)/.neuronlab-site-installed
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(SITE_STAMP): pyproject.toml | $(STAMP)
+	$(VENV_PY) -m pip install $(PIP_ARGS) -e ".[test,site]"
+	@touch $@
+
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm > /dev/null; then npm ci --prefix tests/e2e --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the site's accessibility check will be skipped (apt-get install npm)"; fi
+
+site-deps: $(SITE_STAMP) $(AXE)
+
+site: $(SITE_STAMP)
+	$(VENV_PY) site/build.py
 
 # Classroom mode (see README, "For instructors"): `make student OUT=assignment`, `make grade SUBMISSIONS=dir`.
 OUT ?= student

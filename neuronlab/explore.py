@@ -8,8 +8,8 @@ the widget does (`widgets.figure_png`), and a small script in the page switches 
 The grid: every training slider (init scale s, width d, learning rate η, ticket size k, …) takes its grid
 values with the other training sliders at their defaults ("one training slider at a time"), and every
 redraw slider (step t, threshold, …) takes all its grid values for each training setting. Figures are
-cached on disk, one PNG per setting, under a key made of the panel, its settings and a hash of the
-package's source (so a change to the code draws them anew); a second build only copies them.
+cached on disk, one PNG per setting, under a key made of the panel, its settings and the package version,
+so a second build only copies them; delete the cache after changing the drawing code (`figure_key`).
 
 `EXPLORABLES` lists the panels; `Explorable.anchor` is the name of the drawing function the notebook's
 panel cell calls, which is how the site finds where in the lesson the panel stands.
@@ -272,21 +272,12 @@ def explorables_for(lesson: str) -> list[Explorable]:
 
 # --- precomputation ----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def code_hash() -> str:
-    """Hash of the package version and of the source of every module that trains or draws (all but this one):
-    cached figures are redrawn when that code changes. After changing how a panel is wired up here (not
-    its grid, which is part of each figure's key), delete the cache."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name != Path(__file__).name:
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def figure_key(explorable: Explorable, values: dict) -> str:
-    """Cache key (file stem) of one figure: the panel, its full slider settings and `code_hash`."""
-    text = json.dumps([explorable.key, sorted((k, repr(v)) for k, v in values.items()), code_hash()])
+    """Cache key (file stem) of one figure: the panel, its full slider settings and the package version.
+    The code itself is not part of the key (every edit of a plotting module would redraw all figures):
+    delete the cache (`site/_cache`) after changing what a panel draws; CI and the published site start
+    from an empty cache."""
+    text = json.dumps([explorable.key, sorted((k, repr(v)) for k, v in values.items()), __version__])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
