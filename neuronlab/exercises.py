@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,7 +49,6 @@ class Exercise:
     same: Callable | None = None  # (got, other, args) -> bool: got is the mistake `other`; None: compare
     minutes: int = 10            # honest time estimate, also printed in the README
     summary: str = ""            # what the learner derives or implements
-    kwargs: dict = field(default_factory=dict)
 
     def reference_fn(self) -> Callable:
         if callable(self.reference):
@@ -287,10 +286,6 @@ def _compare_frozen(got, want, args):
         return f"output should be a tuple (angles, a) of 2 arrays, got {describe(got)}"
     return (compare_values(got[0], want[0], 0.0, 1e-6, "angles")  # arccos near 0 is accurate to ~1e-8
             or compare_values(got[1], want[1], 1e-6, 1e-14, "norm products a"))
-
-
-def _draw_rates(rng):
-    return _problems(rng)
 
 
 def _draw_conservation(rng):
@@ -580,7 +575,7 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in [
              compare=_compare_frozen, mistakes=_frozen_mistakes(), minutes=20,
              summary="derive δ̇ = −k sin δ for a balanced neuron with u frozen, integrate the dynamics step by "
                      "step and compare with the closed form"),
-    Exercise("3.2", "norm_product_rate", "observables:norm_product_rate", _draw_rates,
+    Exercise("3.2", "norm_product_rate", "observables:norm_product_rate", _problems,
              hint="(‖w‖² + v²) · ‖u‖ · cos δ per neuron, with u from gated_data_vector and "
                   "cos δ = sign(v) w·u / (‖w‖ ‖u‖); return one number per neuron, shape (d,)",
              mistakes=_rate_mistakes(), atol=1e-12, allowed=("neuronlab.observables.gated_data_vector",),

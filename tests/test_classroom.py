@@ -484,3 +484,25 @@ def test_real_student_versions_run_and_are_all_not_attempted(notebook, real_vers
     report = real_versions["student"][notebook.stem]
     assert report["stopped"] is None
     assert {e["status"] for e in report["exercises"]} == {"not attempted"}, report
+
+
+PATCH_THE_CHECKS = '''import neuronlab.checks, neuronlab.exercises
+def _passed(*args, **kwargs):
+    print("✅ Exercise passed: all test cases match the reference")
+for _name in dir(neuronlab.checks):
+    if callable(getattr(neuronlab.checks, _name)) and not _name.startswith("_"):
+        setattr(neuronlab.checks, _name, _passed)
+neuronlab.exercises.judge = lambda *args: None
+neuronlab.checks.__dict__["_RESULTS"] = {e: {"exercise": e, "status": "passed", "message": ""} for e in ("3.1", "3.2", "3.3")}'''
+
+
+def test_a_student_version_of_lesson_03_that_patches_the_checks_gets_nothing(tmp_path):
+    """Issue 11's attack: one cell patching the check module's internals gave 3 of 3 marks."""
+    nb = classroom.student_notebook(nbformat.read(ROOT / "notebooks" / "03_racing.ipynb", as_version=4))
+    setup = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
+    nb.cells.insert(setup + 1, nbformat.v4.new_code_cell(PATCH_THE_CHECKS))
+    nbformat.write(nb, tmp_path / "03_racing.ipynb")
+    result = classroom.grade(tmp_path / "03_racing.ipynb", timeout=600)
+    assert result.stopped is None and len(result.exercises) == 3
+    assert [(e.status, e.message) for e in result.exercises] == [
+        ("not attempted", "the function still raises NotImplementedError")] * 3

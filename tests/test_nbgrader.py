@@ -63,7 +63,7 @@ def course(tmp_path_factory) -> Path:
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
     def nbgrader(*args):
-        done = subprocess.run([str(NBGRADER), *args], cwd=course, env=env, capture_output=True, text=True, timeout=1200)
+        done = subprocess.run([str(NBGRADER), *args], cwd=course, env=env, capture_output=True, text=True, timeout=3600)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout + done.stderr
 
