@@ -174,9 +174,8 @@ def binder_link(lesson: str) -> str:
 
 
 def live_only_html(lesson: str) -> str:
-    return (f'<p class="nl-live-only">This interactive panel needs a running Python kernel: '
-            f'{binder_link(lesson)} or, on your machine, <code>make lab</code>. The figure below shows its '
-            f'default setting.</p>')
+    return (f'<p class="nl-live-only">This interactive widget needs a running Python kernel: '
+            f'{binder_link(lesson)} or, on your machine, <code>make lab</code>.</p>')
 
 
 def explorable_html(manifest: dict, lesson: str) -> str:
