@@ -2,8 +2,8 @@
 
 The course website cannot retrain a network in the reader's browser, but every panel has few inputs. So
 `precompute` draws each panel's figure for a grid of its sliders' values with the panel's own compute and
-draw functions (`neuronlab.widgets`, `neuronlab.plotting`, `neuronlab.lottery`), rendered to PNG exactly as
-the widget does (`widgets.figure_png`), and a small script in the page switches between them.
+draw functions (`neuronlab.widgets`, `neuronlab.plotting`, `neuronlab.lottery`), rendered to PNG as
+the TrainingPanel does (`widgets.figure_png`), and a small script in the page switches between them.
 
 The grid: every training slider (init scale s, width d, learning rate η, ticket size k, …) takes its grid
 values with the other training sliders at their defaults ("one training slider at a time"), and every
@@ -53,8 +53,7 @@ def widget_readout(value, spec: str) -> str:
     if kind == "e":
         return _js_exponential(value, digits)
     precision = max(digits, 1)  # toPrecision
-    exponent = math.floor(math.log10(abs(value))) if value else 0
-    rounded = float(f"{value:.{precision - 1}e}")  # the exponent after rounding
+    rounded = float(f"{value:.{precision - 1}e}")  # the exponent after rounding, as toPrecision has it
     exponent = math.floor(math.log10(abs(rounded))) if rounded else 0
     if exponent < -6 or exponent >= precision:
         return _js_exponential(value, precision - 1)

@@ -7,7 +7,7 @@
    version, and each figure gets its takeaway (the markdown cell after it) as alternative text;
 3. run Sphinx (site/conf.py: myst-nb, sphinx-book-theme, MathJax served locally), notebooks not executed.
 
-    python site/build.py [--workers N]
+    python site/build.py [--workers N] [--cache DIR]
 """
 from __future__ import annotations
 
@@ -220,7 +220,7 @@ def explorable_html(manifest: dict, lesson: str) -> str:
 
 # --- the build -------------------------------------------------------------------------------------
 
-def build(workers: int | None = None) -> Path:
+def build(workers: int | None = None, cache: Path = CACHE) -> Path:
     from neuronlab.explore import EXPLORABLES, precompute
 
     started = time.perf_counter()
@@ -233,7 +233,7 @@ def build(workers: int | None = None) -> Path:
     (SRC / "badges").mkdir()
     for badge in LOCAL_BADGES.values():
         shutil.copyfile(SITE / "static" / badge, SRC / "badges" / badge)
-    manifests = precompute(EXTRA / EXPLORE_DIR, EXPLORABLES, CACHE, workers=workers)
+    manifests = precompute(EXTRA / EXPLORE_DIR, EXPLORABLES, cache, workers=workers)
     print(f"explorable figures ready in {time.perf_counter() - started:.0f} s", flush=True)
     (SRC / "index.md").write_text(landing_page((REPO / "README.md").read_text(), lessons))
     for path in lessons:
@@ -249,7 +249,9 @@ def build(workers: int | None = None) -> Path:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=None, help="processes drawing the figures (default ≤ 2)")
-    build(parser.parse_args(argv).workers)
+    parser.add_argument("--cache", type=Path, default=CACHE, help=f"figure cache (default {CACHE.relative_to(REPO)})")
+    args = parser.parse_args(argv)
+    build(args.workers, args.cache)
 
 
 if __name__ == "__main__":
