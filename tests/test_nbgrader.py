@@ -87,11 +87,14 @@ def test_released_notebooks_have_no_solution(course):
     assert [p.name for p in released] == [p.name for p in LESSONS]
     for path in released:
         text = path.read_text()
-        for leak in ("BEGIN SOLUTION", "HIDDEN TESTS", "seed=", "Solution of Exercise", "### END"):
+        for leak in ("BEGIN SOLUTION", "HIDDEN TESTS", "Solution of Exercise", "### END"):
             assert leak not in text, f"{path.name} hands out {leak!r}"
         nb = nbformat.read(path, as_version=4)
         answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
         assert answers and all("raise NotImplementedError()" in c.source for c in answers)
+        grade_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert len(grade_cells) == len(answers)
+        assert all(c.source.strip().endswith(".require()") and "seed=" not in c.source for c in grade_cells)  # no hidden seed
 
 
 def test_released_notebooks_execute(course):
