@@ -128,9 +128,13 @@ def loss_gradient(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[np.ndar
 
 
 def gradient_descent_step(params: Params, X: np.ndarray, y: np.ndarray, lr: float) -> Params:
-    """One full-batch gradient-descent step of size lr, every weight updated from the old ones."""
-    grad_W, grad_v = loss_gradient(params, X, y)
-    return Params(params.W - lr * grad_W, params.v - lr * grad_v)
+    """One full-batch step of `torch.optim.SGD` (size lr, gradient by autograd) on the textbook module."""
+    model = TwoLayerReLU(params)
+    optimiser = torch.optim.SGD(model.parameters(), lr=lr)
+    X_t, y_t = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    (0.5 * torch.mean((y_t - model(X_t)) ** 2)).backward()
+    optimiser.step()
+    return model.params()
 
 
 def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, lr: float, steps: int):
