@@ -1,4 +1,4 @@
-"""Notebook 02 (unlocking): flip counting, targets after flips, the locked-neuron toy, and their checks."""
+"""Notebook 02 (unlocking): flip counting, targets after flips, and the locked-neuron toy."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from neuronlab import checks, observables as obs, plotting  # noqa: E402
+from neuronlab import observables as obs, plotting  # noqa: E402
 from neuronlab.data import Task, cifar_task  # noqa: E402
 from neuronlab.model import Params, init_params  # noqa: E402
 from neuronlab.toys import locked_neuron_toy, polar_angle, unit_vector  # noqa: E402
@@ -251,7 +251,7 @@ def test_first_unlocking_is_none_for_a_neuron_that_never_flips():
     assert obs.first_unlocking(history, task.X_train, task.y_train) is None
 
 
-# --- plots (smoke) and checks --------------------------------------------------------------------
+# --- plots (smoke) --------------------------------------------------------------------
 
 
 def test_plots_return_figures(released, stuck, small_cifar_run):
@@ -285,25 +285,6 @@ def test_flip_rate_and_target_track_plots_keep_their_axes_to_the_quantities(smal
     fig = plotting.plot_target_track(np.arange(2), np.ones(2), np.zeros(2), [-0.3, 0.2], labels=("a", "b"))
     assert fig.axes[1].get_ylim() == (-0.3, 1.0)
     plt.close(fig)
-
-
-def test_checks_pass_the_references_and_reject_wrong_answers(monkeypatch):
-    monkeypatch.setattr(checks, "_RESULTS", {})
-    assert checks.gating_switches(obs.gating_switches).status == "passed"
-    assert checks.gating_switches(lambda a, b: (np.sum(a, 1), np.sum(b, 1))).status == "failed"
-    assert checks.target_after_flips(obs.target_after_flips).status == "passed"
-
-    def with_labels_as_residual(params, X, y, flipped):     # r = y instead of the current residual
-        g = obs.gating_pattern(params, X) ^ flipped
-        u = (g * y) @ X / len(y)
-        return np.sign(params.v)[:, None] * u / np.linalg.norm(u, axis=1, keepdims=True)
-
-    assert checks.target_after_flips(with_labels_as_residual).status == "failed"
-
-    def stub(*args):
-        raise NotImplementedError("Exercise 2.2")
-
-    assert checks.target_after_flips(stub).status == "not attempted"
 
 
 def test_stuck_neuron_stays_stuck_with_half_the_learning_rate():
