@@ -67,7 +67,7 @@ notebook: install
 # Headless figures in tests only (in `make lab` the notebooks use the inline backend).
 test: export MPLBACKEND := Agg
 test: install site-deps
-	$(VENV_PY) -m pytest tests
+	$(VENV_PY) -m pytest tests --durations=15
 	@if compgen -G "notebooks/*.ipynb" > /dev/null; then \
 	  echo "$(VENV_PY) -m pytest --nbval-lax --nbval-current-env notebooks/"; \
 	  $(VENV_PY) -m pytest --nbval-lax --nbval-current-env notebooks/; \
