@@ -24,7 +24,7 @@ import torch
 from .model import Params, check_k, check_seed, check_whole, init_params
 from .observables import rank_correlation, top_k_overlap
 from .theory import growing_mode
-from .training import train, train_many
+from .training import half_loss_step, train, train_many
 
 VARIANTS = ("winning ticket", "spread ticket", "random init", "random subset")
 #: the variants that are drawn at random, `draws` times each
@@ -111,12 +111,6 @@ def ticket_composition(history, k: int) -> dict[str, int]:
     clusters among them (k if each is alone in its cluster), and "positive", how many have v_α > 0."""
     top = np.argsort(-history.norm_product[-1], kind="stable")[:check_k(k, history.init.width)]
     return {"clusters": len(np.unique(history.clusters[-1][top])), "positive": int(np.sum(history.v[-1][top] > 0))}
-
-
-def half_loss_step(losses: np.ndarray) -> np.ndarray:
-    """First step where each loss curve (..., T+1) falls below half its start; (...) floats, NaN if never."""
-    below = losses < losses[..., :1] / 2
-    return np.where(below.any(axis=-1), np.argmax(below, axis=-1), np.nan)
 
 
 @dataclass(frozen=True)

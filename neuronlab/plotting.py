@@ -57,12 +57,6 @@ def axes_or_new(ax=None, figsize=(5, 3.5)):
     return ax.figure, ax
 
 
-def loss_half_step(history: History) -> int | None:
-    """First step at which the training loss is below half its initial value (None if never)."""
-    below = np.flatnonzero(history.loss < history.loss[0] / 2)
-    return int(below[0]) if below.size else None
-
-
 def final_norm_colours(history: History):
     """A LogNorm over the final norm products, to colour neurons by how big they end up."""
     final = np.maximum(history.norm_product[-1], 1e-300)
@@ -75,7 +69,7 @@ def plot_loss(history: History, step: int | None = None, ax=None):
     ax.semilogy(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], label="train loss")
     ax.semilogy(history.steps, history.test_loss, color=OKABE_ITO[5], linestyle="--", marker=".",
                 label="test loss")
-    half = loss_half_step(history)
+    half = history.loss_half_step
     if half is not None:
         ax.axvline(half, color="0.4", linestyle=":", label=f"loss halved (t={half})")
     if step is not None:
@@ -559,7 +553,7 @@ def plot_balance(history: History, groups=None, ax=None):
         ax.plot(shown, np.median(values, axis=1), label=f"{label} (median)", markersize=4, **style)
         ax.fill_between(shown, *np.quantile(values, [0.25, 0.75], axis=1), color=style["color"], alpha=0.15,
                         linewidth=0)
-    half = loss_half_step(history)
+    half = history.loss_half_step
     if half is not None:
         ax.axvline(half, color="0.3", linestyle=":", label=f"loss halved (t={half})")
     ax.set_xscale("log")
@@ -708,7 +702,7 @@ def plot_race_prediction(histories, k: int, quantity: str = "overlap", ax=None, 
         _seed_band(ax, np.maximum(steps, 0.5), values, style, label)
     if marked is not None:
         ax.axvline(max(steps[marked], 0.5), color="k", linewidth=0.8)
-    halves = [loss_half_step(h) for h in histories]
+    halves = [h.loss_half_step for h in histories]
     if None not in halves:
         ax.axvline(np.mean(halves), color="0.3", linestyle=":", label=f"loss halved (t≈{np.mean(halves):.0f})")
     if quantity == "overlap":
@@ -1141,7 +1135,7 @@ def plot_flip_rates(history: History, summaries: dict, ax=None):
     loss_ax.plot(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], linestyle=":", label="train loss")
     loss_ax.set(ylim=(0, 1.05 * history.loss[0]))
     loss_ax.set_ylabel("train loss", color=OKABE_ITO[4])
-    half = loss_half_step(history)
+    half = history.loss_half_step
     if half is not None:
         ax.axvline(half, color="0.4", linestyle=(0, (1, 3)), label=f"loss halved (t={half})")
     ax.set(xlabel="step t (end of the interval)", ylabel="flips per step, all neurons", xlim=(0, grid_end), ylim=(0, None))
@@ -1224,7 +1218,7 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     loss_ax.plot(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], linestyle="--", label="train loss")
     loss_ax.set(ylim=(0, 1.35 * history.loss[0]))
     loss_ax.set_ylabel("train loss", color=OKABE_ITO[4])
-    half = loss_half_step(history)
+    half = history.loss_half_step
     if half is not None:
         rate_ax.axvline(half, color="0.4", linestyle=":", label=f"loss halved (t={half})")
     rate_ax.axvline(step, color="k", linewidth=0.8)

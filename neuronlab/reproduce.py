@@ -21,12 +21,10 @@ from .training import History, TrainingDiverged, train
 
 def metrics(history: History, early_step: int = 50) -> dict:
     """The protocol's headline numbers (see science.md, 'reference protocol')."""
-    from .plotting import loss_half_step
-
     n_clusters, clustered = count_clusters(history.clusters[-1])
     final_norm = history.norm_product[-1]
     return dict(
-        loss_half_step=loss_half_step(history),
+        loss_half_step=history.loss_half_step,
         initial_loss=float(history.loss[0]),
         final_loss=float(history.loss[-1]),
         n_clusters=n_clusters,

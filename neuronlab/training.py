@@ -36,6 +36,12 @@ MAX_DIM_FOR_WEIGHTS = 64
 ROWSPACE_THREADS = 1
 
 
+def half_loss_step(losses: np.ndarray) -> np.ndarray:
+    """First step where each loss curve (..., T+1) falls below half its start; (...) floats, NaN if never."""
+    below = losses < losses[..., :1] / 2
+    return np.where(below.any(axis=-1), np.argmax(below, axis=-1), np.nan)
+
+
 class TrainingDiverged(RuntimeError):
     """Gradient descent blew up (non-finite values or an exploding loss)."""
 
@@ -74,6 +80,12 @@ class History:
     def index(self, step: int) -> int:
         """Index of the last recorded step ≤ `step`."""
         return max(int(np.searchsorted(self.steps, step, side="right")) - 1, 0)
+
+    @property
+    def loss_half_step(self) -> int | None:
+        """First step at which the training loss is below half its initial value (None if never)."""
+        half = half_loss_step(self.loss)
+        return None if np.isnan(half) else int(half)
 
     def gating_at(self, index: int) -> np.ndarray:
         """Unpacked gating pattern at record `index`; bool (d, N)."""

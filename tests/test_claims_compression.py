@@ -89,7 +89,7 @@ def test_clusters_form_as_the_loss_drops_and_then_split(claim_runs):
     for run in claim_runs:
         history = run["history"]
         n_clusters, clustered = plotting.cluster_counts(history)
-        half = history.index(plotting.loss_half_step(history))
+        half = history.index(history.loss_half_step)
         assert clustered[history.index(100)] < WIDTH / 6, (label(run), clustered[history.index(100)])
         assert clustered[half] >= 2 * WIDTH / 3, (label(run), clustered[half])
         assert n_clusters[-1] >= 1.5 * n_clusters[half] and abs(clustered[-1] - clustered[half]) <= 30, label(run)

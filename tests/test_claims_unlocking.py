@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from neuronlab import observables
-from neuronlab.plotting import loss_half_step
 from neuronlab.training import train
 
 
@@ -20,7 +19,7 @@ def unlocking_runs(claim_runs):
     coarse (20-step intervals), windows (record indices of the two chatter windows))."""
     runs = []
     for run in claim_runs:
-        half = loss_half_step(run["history"])
+        half = run["history"].loss_half_step
         windows = (range(half - 10, half + 11), range(2980, 3001))
         record = sorted(set(observables.dense_record_steps(3000).tolist()).union(*windows))
         history = train(run["task"], seed=run["seed"], record_steps=record, progress=False)

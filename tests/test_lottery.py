@@ -132,11 +132,6 @@ def test_train_many_raises_on_divergence(small_cifar):
         train_many(small_cifar, inits, lr=500.0, steps=50)
 
 
-def test_half_loss_step():
-    losses = np.array([[1.0, 0.8, 0.4, 0.1], [1.0, 0.9, 0.8, 0.7]])
-    np.testing.assert_array_equal(lottery.half_loss_step(losses), [2.0, np.nan])
-
-
 # --- the ticket experiment ------------------------------------------------------------------------
 
 

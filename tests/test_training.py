@@ -6,7 +6,7 @@ import torch
 from neuronlab import observables as obs
 from neuronlab.compression import count_clusters
 from neuronlab.data import cifar_task, toy_2d_task
-from neuronlab.training import TrainingDiverged, default_record_steps, train
+from neuronlab.training import TrainingDiverged, default_record_steps, half_loss_step, train
 
 
 @pytest.fixture(scope="module")
@@ -105,14 +105,18 @@ def protocol_run(protocol):
     return train(protocol, progress=False)
 
 
-def loss_half_step(history) -> int:
-    return int(np.flatnonzero(history.loss < history.loss[0] / 2)[0])
+def test_half_loss_step_of_curves_and_of_a_run(protocol):
+    """The loss-halving step: first step below half the start, NaN (None for a run) when never."""
+    losses = np.array([[1.0, 0.8, 0.4, 0.1], [1.0, 0.9, 0.8, 0.7]])
+    np.testing.assert_array_equal(half_loss_step(losses), [2.0, np.nan])
+    history = train(protocol, width=5, steps=3, lr=1e-6, progress=False)
+    assert history.loss_half_step is None
 
 
 def test_reference_protocol_shows_the_expected_shape(protocol_run):
     """science.md's reference protocol: loss halves near t≈200–500, most neurons cluster, early race."""
     history = protocol_run
-    half = loss_half_step(history)
+    half = history.loss_half_step
     assert 150 <= half <= 600
     assert history.loss[-1] < 1e-6
     labels = history.clusters[-1]
@@ -128,7 +132,7 @@ def test_single_precision_tells_the_same_story_on_the_protocol(protocol, protoco
     depend on it: loss curve, clusters, the race and its early ranking."""
     single, double = train(protocol, dtype=torch.float32, progress=False), protocol_run
     assert single.final.W.dtype == np.float64 and single.norm_product.dtype == np.float64
-    assert loss_half_step(single) == loss_half_step(double)
+    assert single.loss_half_step == double.loss_half_step
     # the race and the loss drop: measured 0.08 %; the whole curve, drawn on log scales where 5 % is
     # 0.02 decades: measured 1.5 %
     np.testing.assert_allclose(single.loss[:500], double.loss[:500], rtol=0.005)
