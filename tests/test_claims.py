@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from neuronlab import compression, lottery, observables
-from neuronlab.training import half_loss_step, train
+from neuronlab.training import train
 
 
 def each(claim_runs):
@@ -56,8 +56,8 @@ def test_a_smaller_initialisation_moves_the_loss_drop_later_by_about_the_same_st
     for name, run in each(claim_runs):
         if run["seed"] != 0:
             continue
-        halves = [half_loss_step(train(run["task"], scale=scale, record_steps=[0, 3000], progress=False).loss)
-                  for scale in (1e-1, 1e-2)] + [half_loss_step(run["history"].loss)]
+        halves = [train(run["task"], scale=scale, record_steps=[0, 3000], progress=False).loss_half_step
+                  for scale in (1e-1, 1e-2)] + [run["history"].loss_half_step]
         delays = np.diff(halves)
         assert np.all(delays > 0) and delays.max() < 2 * delays.min(), (name, halves)
 
@@ -89,7 +89,7 @@ def test_winners_are_unbalanced_while_the_race_is_decided_and_balanced_before_th
         h = run["history"]
         top = np.argsort(-h.norm_product[-1])[:10]
         balance = np.abs(h.v[:, top]) / h.w_norm[:, top]
-        half = half_loss_step(h.loss)
+        half = h.loss_half_step
         assert np.median(balance[h.index(50)]) < 0.7, (name, np.median(balance[h.index(50)]))
         assert np.median(balance[h.index(half)]) > 0.95, (name, np.median(balance[h.index(half)]))
 
