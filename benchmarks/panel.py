@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from neuronlab import lottery, plotting, widgets as panels_module  # noqa: E402
+from neuronlab import lottery, plots, widgets as panels_module  # noqa: E402
 from neuronlab.data import cifar_task  # noqa: E402
 from neuronlab.training import train  # noqa: E402
 from neuronlab.widgets import TrainingPanel, step_slider, train_for_unlocking  # noqa: E402
@@ -54,19 +54,19 @@ def panels(task, history):
     """(notebook, panel) for each lesson's CIFAR-10 panel, seeded with the protocol run as the notebooks do."""
     threshold = lambda: widgets.FloatSlider(value=0.99, min=0.9, max=0.999, step=0.001)  # noqa: E731
     run = train_for_unlocking(task)
-    yield "00 overview", TrainingPanel(task, plotting.plot_training_overview, result=history,
+    yield "00 overview", TrainingPanel(task, plots.plot_training_overview, result=history,
                                        redraw={"step": step_slider(history, 400)})
-    yield "01 alignment", TrainingPanel(task, plotting.plot_alignment_panel, result=history,
+    yield "01 alignment", TrainingPanel(task, plots.plot_alignment_panel, result=history,
                                         redraw={"step": step_slider(history), "threshold": threshold()})
     yield "02 unlocking", TrainingPanel(
-        task, lambda result, step: plotting.plot_unlocking_panel(result["history"], result["summary"], step),
+        task, lambda result, step: plots.plot_unlocking_panel(result["history"], result["summary"], step),
         compute=train_for_unlocking, result=run, redraw={"step": step_slider(history, 392)})
-    yield "03 racing", TrainingPanel(task, plotting.plot_race_at_step, result=history,
+    yield "03 racing", TrainingPanel(task, plots.plot_race_at_step, result=history,
                                      redraw={"step": step_slider(history, 50)})
-    yield "04 lottery", TrainingPanel(task, plotting.plot_lottery_panel, compute=lottery.ticket_panel_run,
+    yield "04 lottery", TrainingPanel(task, panels_module.lottery_view, compute=lottery.ticket_panel_run,
                                       retrain={"k": widgets.SelectionSlider(options=lottery.TICKET_SIZES, value=10)},
                                       redraw={"step": step_slider(history, 50)})
-    yield "05 compression", TrainingPanel(task, partial(plotting.plot_compression_panel, task=task),
+    yield "05 compression", TrainingPanel(task, partial(panels_module.compression_view, task=task),
                                           result=history, redraw={"threshold": threshold()})
 
 

@@ -41,6 +41,13 @@ def count_clusters(labels: np.ndarray, min_size: int = 2) -> tuple[int, int]:
     return int(big.sum()), int(sizes[big].sum())
 
 
+def cluster_counts(cos_sims: np.ndarray, threshold: float = CLUSTER_THRESHOLD, min_size: int = 2):
+    """`count_clusters` at each of R recorded steps of a (R, d, d) cosine-similarity stack (e.g.
+    `History.cos_sim`): (number of clusters, neurons in them), two (R,) int arrays."""
+    counts = [count_clusters(find_clusters(cos_sim, threshold), min_size) for cos_sim in cos_sims]
+    return tuple(np.array(column) for column in zip(*counts))
+
+
 def cluster_fraction(labels: np.ndarray, min_size: int = 2) -> float:
     """Fraction of the neurons that sit in a cluster of at least `min_size` neurons, in [0, 1]."""
     return count_clusters(labels, min_size)[1] / len(labels)

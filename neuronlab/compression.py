@@ -222,6 +222,13 @@ def compress(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_rando
                 k_accuracy=k_accuracy, k_loss=k_loss, loss_target=loss_target)
 
 
+def threshold_analysis(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_random: int = 5) -> dict:
+    """What the compression panel shows at one threshold: {"report": `compress` at `threshold`,
+    "merge_curve": `merge_error_curve` over all thresholds}."""
+    return {"report": compress(params, task, threshold, n_random=n_random),
+            "merge_curve": merge_error_curve(params, task)}
+
+
 #: the per-run numbers of `compression_sweep`
 SWEEP_COLUMNS = ("clustered", "merged_width", "merge_loss_change", "k_accuracy_norm", "k_accuracy_merged",
                  "k_loss_norm", "k_loss_merged", "final_loss")

@@ -2,7 +2,7 @@
 
 The course website cannot retrain a network in the reader's browser, but every panel has few inputs. So
 `precompute` draws each panel's figure for a grid of its sliders' values with the panel's own compute and
-draw functions (`neuronlab.widgets`, `neuronlab.plotting`, `neuronlab.lottery`), rendered to PNG as
+draw functions (`neuronlab.widgets`, `neuronlab.plots`, `neuronlab.lottery`), rendered to PNG as
 the TrainingPanel does (`widgets.figure_png`), and a small script in the page switches between them.
 
 The grid: every training slider (init scale s, width d, learning rate η, ticket size k, …) takes its grid
@@ -174,8 +174,8 @@ def _ticket_run(**settings):
 
 
 def _plot(name, *args, **kwargs):
-    from . import plotting
-    return getattr(plotting, name)(*args, **kwargs)
+    from . import plots, widgets
+    return getattr(widgets if name.endswith("_view") else plots, name)(*args, **kwargs)
 
 
 def _draw(name, result, **values):
@@ -195,7 +195,7 @@ def _draw_unlocking(result, step):
 
 
 def _draw_compression(result, threshold):
-    return _plot("plot_compression_panel", result, _cifar(), threshold=threshold)
+    return _plot("compression_view", result, task=_cifar(), threshold=threshold)
 
 
 def _frozen(**settings):
@@ -203,7 +203,8 @@ def _frozen(**settings):
 
 
 def _draw_frozen(result, delta0_deg):
-    return _plot("plot_frozen_neuron", delta0_deg)
+    from .theory import frozen_neuron_run
+    return _plot("plot_frozen_neuron", frozen_neuron_run(delta0_deg))
 
 
 def _scale(default=1e-3):
@@ -255,7 +256,7 @@ EXPLORABLES: tuple[Explorable, ...] = (
                (_scale(), _steps((0, 50, 300), 50)), PROTOCOL),
     Explorable("04_lottery_tickets", "tickets", "plot_lottery_panel",
                "Loss of the retrained k-neuron tickets, and how well early quantities pick the final top k",
-               _ticket_run, partial(_draw, "plot_lottery_panel"),
+               _ticket_run, partial(_draw, "lottery_view"),
                (_scale(), Slider("k", "ticket size k", (5, 10, 20, 50), 10), _steps((0, 50, 300), 50)), PROTOCOL),
     Explorable("05_compression", "compression", "plot_compression_panel",
                "Clusters at the threshold, the merge error against the threshold, and the loss after pruning",

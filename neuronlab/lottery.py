@@ -292,5 +292,18 @@ def race_prediction(history, k: int, steps=None, predictors=PREDICTORS) -> dict[
     return result
 
 
+
+def race_predictions(histories, k: int) -> dict:
+    """`race_prediction` for one run or a list over seeds, at every recorded step but the last, stacked
+    for plotting: {"steps" (S,), "k", "width", "overlap" and "spearman": {predictor: (runs, S)},
+    "loss_half_steps": each run's `History.loss_half_step`}."""
+    histories = list(histories) if isinstance(histories, (list, tuple)) else [histories]
+    steps = histories[0].steps[:-1]
+    runs = [race_prediction(history, k, steps) for history in histories]
+    return {"steps": steps, "k": int(k), "width": histories[0].init.width,
+            "overlap": {name: np.array([run[name][0] for run in runs]) for name in PREDICTORS},
+            "spearman": {name: np.array([run[name][1] for run in runs]) for name in PREDICTORS},
+            "loss_half_steps": [history.loss_half_step for history in histories]}
+
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float("nan") if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0 else rank_correlation(a, b)

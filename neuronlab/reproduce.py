@@ -13,7 +13,7 @@ from pathlib import Path
 
 import matplotlib
 
-from .compression import count_clusters
+from .clusters import count_clusters
 from .data import cifar_task
 from .observables import rank_correlation
 from .training import History, TrainingDiverged, train
@@ -43,7 +43,7 @@ def reproduce(out: Path, classes=("cat", "dog"), seed=0, scale=1e-3, width=300, 
     """Train the protocol, save figure1.png and metrics.json into `out`, return the metrics."""
     start = time.perf_counter()
     matplotlib.use("Agg")
-    from .plotting import plot_figure1
+    from .plots.overview import plot_figure1
 
     task = cifar_task(tuple(classes))
     history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed)

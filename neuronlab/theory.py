@@ -82,3 +82,21 @@ def simulate_frozen_neuron(w0: np.ndarray, v0: float, u: np.ndarray, lr: float, 
         norm_products.append(abs(v) * np.linalg.norm(w))
         w, v = w + lr * v * u, v + lr * (w @ u)
     return np.array(angles), np.array(norm_products)
+
+
+def frozen_neuron_run(delta0_deg: float = 60.0, k: float = 1.0, lr: float = 0.01, horizon: float = 5.0,
+                      a0: float = 1e-4) -> dict:
+    """A balanced neuron started at δ₀ (degrees) from a frozen u = k e₁, trained by gradient descent up to
+    time `horizon` (t = step · η), next to the closed forms. Returns (T+1,) arrays "t", "angle" and
+    "norm_product" (simulated), "closed_angle", "closed_norm_product", "asymptote" (late-time
+    a(0) e^{2kt} cos⁴(δ₀/2)), "aligned" (a(0) e^{2kt}), and "delta0_deg", "lr", "head_start" = cos⁴(δ₀/2)."""
+    delta0 = np.radians(delta0_deg)
+    steps = int(round(horizon / lr))
+    w0, v0 = balanced_neuron(delta0, a0)
+    angle, norm_product = simulate_frozen_neuron(w0, v0, np.array([k, 0.0]), lr, steps)
+    t = np.arange(steps + 1) * lr
+    return {"t": t, "angle": angle, "norm_product": norm_product,
+            "closed_angle": frozen_neuron_angle(delta0, k, t),
+            "closed_norm_product": frozen_neuron_norm_product(a0, delta0, k, t),
+            "asymptote": frozen_neuron_asymptote(a0, delta0, k, t), "aligned": a0 * np.exp(2 * k * t),
+            "delta0_deg": float(delta0_deg), "lr": float(lr), "head_start": float(np.cos(delta0 / 2) ** 4)}

@@ -1,4 +1,4 @@
-"""Interactive panels: a thin ipywidgets layer over `neuronlab.training` and `neuronlab.plotting`.
+"""Interactive panels: a thin ipywidgets layer over `neuronlab.training` and `neuronlab.plots`.
 
 Compute once, then scrub: moving a training slider (init scale s, width d, learning rate η) retrains;
 moving a redraw slider (a time step, a threshold, …) only redraws from the recorded history.
@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-from . import observables
+from . import compression, lottery, observables, plots
 from .training import TrainingDiverged, train
 
 SLIDER_STYLE = {"description_width": "initial"}
@@ -66,6 +66,18 @@ def cache_clear():
     """Forget the runs remembered by `train_cached` and `train_for_unlocking` (benchmarks time cold runs)."""
     _train_cached.cache_clear()
     _train_for_unlocking.cache_clear()
+
+
+def lottery_view(run, step: int = 50):
+    """Lesson 04's panel figure for a `lottery.ticket_panel_run`: its tickets and the race predictions of
+    its full network for the run's ticket size k, with a line at `step`."""
+    return plots.plot_lottery_panel(run, lottery.race_predictions(run.history, int(run.ks[0])), step)
+
+
+def compression_view(history, *, task, threshold: float):
+    """Lesson 05's panel figure: the trained network of `history` compressed at `threshold`."""
+    return plots.plot_compression_panel(history, compression.threshold_analysis(history.final, task, threshold),
+                                        threshold)
 
 
 def scale_slider(value=1e-3, low=1e-4, high=1.0):

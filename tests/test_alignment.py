@@ -7,7 +7,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from neuronlab import compression, observables, plotting  # noqa: E402
+from neuronlab import clusters, compression, observables, plots  # noqa: E402
 from neuronlab.model import Params, forward, init_params  # noqa: E402
 from neuronlab.training import train  # noqa: E402
 
@@ -134,16 +134,24 @@ def test_toy_neurons_collapse_onto_a_few_directions(toy_history):
     assert clustered >= 0.75 * toy_history.final.width
 
 
-# --- plotting ----------------------------------------------------------------------------------
+
+def test_cluster_counts_count_the_clusters_at_every_recorded_step(toy_history):
+    n_clusters, clustered = clusters.cluster_counts(toy_history.cos_sim, 0.95)
+    assert n_clusters.shape == clustered.shape == toy_history.steps.shape
+    for index, cos_sim in enumerate(toy_history.cos_sim):
+        assert (n_clusters[index], clustered[index]) == compression.count_clusters(compression.find_clusters(cos_sim, 0.95))
+    assert clustered[-1] > clustered[0]
+
+# --- plots -------------------------------------------------------------------------------------
 
 
 def test_toy_figures(toy, toy_history):
-    for figure in (plotting.plot_toy_alignment(toy, toy_history, 50),
-                   plotting.plot_toy_angles(toy_history, 50),
-                   plotting.plot_toy_panel(toy, toy_history, 400),
-                   plotting.plot_toy_snapshots(toy, toy_history, (0, 20, 400)),
-                   plotting.plot_cosine_snapshots(toy_history, [0, 100, 400]),
-                   plotting.plot_alignment_panel(toy_history, 100, threshold=0.95)):
+    for figure in (plots.plot_toy_alignment(toy, toy_history, 50),
+                   plots.plot_toy_angles(toy_history, 50),
+                   plots.plot_toy_panel(toy, toy_history, 400),
+                   plots.plot_toy_snapshots(toy, toy_history, (0, 20, 400)),
+                   plots.plot_cosine_snapshots(toy_history, [0, 100, 400]),
+                   plots.plot_alignment_panel(toy_history, 100, threshold=0.95)):
         assert isinstance(figure, plt.Figure)
         plt.close(figure)
 
@@ -153,18 +161,18 @@ def test_sweep_figures(toy_history):
                  clustered=np.array([10.0, 2.0, 0.0]), fraction=np.array([0.8, 0.2, 0.0]),
                  final_loss=np.ones(3), diverged=np.zeros(3, bool), rotation=np.array([89.0, 60.0, 13.0]),
                  growth=np.array([230.0, 2.6, 1.0]))
-    figure = plotting.plot_scale_sweep(sweep, current=(1e-2, 50.0))
+    figure = plots.plot_scale_sweep(sweep, current=(1e-2, 50.0))
     assert isinstance(figure, plt.Figure)
     plt.close(figure)
-    figure = plotting.plot_scale_regimes(sweep)
+    figure = plots.plot_scale_regimes(sweep)
     assert [len(ax.get_lines()) for ax in figure.axes] == [1, 1]
     plt.close(figure)
-    figure = plotting.plot_alignment_panel(toy_history, 200, sweep=sweep)
+    figure = plots.plot_alignment_panel(toy_history, 200, sweep=sweep)
     assert len(figure.axes) >= 3
     plt.close(figure)
     toy_history_without_weights = type(toy_history)(**{**toy_history.__dict__, "weights": None})
     with pytest.raises(ValueError, match="2-D task"):
-        plotting.plot_toy_angles(toy_history_without_weights)
+        plots.plot_toy_angles(toy_history_without_weights)
 
 
 def test_direction_rotates_towards_the_target_at_the_derived_rate():

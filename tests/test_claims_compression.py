@@ -10,7 +10,7 @@ the loss), "training loss ≤ 1e-3" cannot be reached at any width, so the loss 
 import numpy as np
 import pytest
 
-from neuronlab import compression, plotting
+from neuronlab import clusters, compression
 from neuronlab.training import train
 
 WIDTH = 300
@@ -88,7 +88,7 @@ def test_one_neuron_leaves_a_quarter_or_more_of_the_images_with_output_zero(clai
 def test_clusters_form_as_the_loss_drops_and_then_split(claim_runs):
     for run in claim_runs:
         history = run["history"]
-        n_clusters, clustered = plotting.cluster_counts(history)
+        n_clusters, clustered = clusters.cluster_counts(history.cos_sim)
         half = history.index(history.loss_half_step)
         assert clustered[history.index(100)] < WIDTH / 6, (label(run), clustered[history.index(100)])
         assert clustered[half] >= 2 * WIDTH / 3, (label(run), clustered[half])

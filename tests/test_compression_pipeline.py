@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from neuronlab import compression, plotting  # noqa: E402
+from neuronlab import compression, plots, widgets  # noqa: E402
 from neuronlab.data import toy_2d_task  # noqa: E402
 from neuronlab.model import Params, accuracy, forward, init_params, loss  # noqa: E402
 from neuronlab.observables import norm_product  # noqa: E402
@@ -179,12 +179,12 @@ def test_figures_draw():
     params = planted_network()
     task = task_for(params)
     report = compression.compress(params, task, n_random=3)
-    figures = [plotting.plot_merge_error(compression.merge_error_curve(params, task), current=0.99),
-               plotting.plot_pruning(report)]
+    figures = [plots.plot_merge_error(compression.merge_error_curve(params, task), current=0.99),
+               plots.plot_pruning(report)]
     toy = toy_2d_task(n_per_cluster=5, n_test_per_cluster=5)
     history = train(toy, width=8, scale=1e-3, lr=0.5, steps=30, progress=False)
-    figures.append(plotting.plot_compression_panel(history, toy, threshold=0.95))
+    figures.append(widgets.compression_view(history, task=toy, threshold=0.95))
     sweep = compression.compression_sweep(toy, [1e-3, 1.0], seeds=(0, 1), width=6, steps=30)
-    figures.append(plotting.plot_compression_sweep(sweep))
+    figures.append(plots.plot_compression_sweep(sweep))
     assert all(isinstance(figure, matplotlib.figure.Figure) for figure in figures)
     assert len(figures[1].axes) == 3

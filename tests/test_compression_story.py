@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from neuronlab import compression, plotting  # noqa: E402
+from neuronlab import compression, plots  # noqa: E402
 from neuronlab.data import toy_2d_task  # noqa: E402
 from neuronlab.model import Params, accuracy, forward  # noqa: E402
 from neuronlab.observables import dense_record_steps  # noqa: E402
@@ -127,10 +127,10 @@ def test_story_figures_draw(toy_history):
     task = toy_2d_task()
     report = compression.compress(toy_history.final, task, n_random=2)
     timeline = compression.principle_timeline(toy_history)
-    for fig in (plotting.plot_compression_budget(report), plotting.plot_principle_timeline(timeline),
-                plotting.plot_protocol_synthesis(toy_history, report, timeline, race_step=20)):
+    for fig in (plots.plot_compression_budget(report), plots.plot_principle_timeline(timeline),
+                plots.plot_protocol_synthesis(toy_history, report, timeline, race_step=20)):
         assert fig.axes
         plt.close(fig)
     fig, ax = plt.subplots()
-    assert plotting.plot_compression_budget(report, ax=ax) is fig
+    assert plots.plot_compression_budget(report, ax=ax) is fig
     plt.close(fig)

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-from neuronlab import lottery, plotting  # noqa: E402
+from neuronlab import lottery, plots, widgets  # noqa: E402
 from neuronlab.data import cifar_task, toy_2d_task  # noqa: E402
 from neuronlab.model import Params, accuracy, init_params  # noqa: E402
 from neuronlab.observables import norm_product, top_k_overlap  # noqa: E402
@@ -218,17 +218,33 @@ def test_initial_conditions_and_their_scores(run):
         assert overlap == top_k_overlap(values[name], h.norm_product[-1], 5)
 
 
+
+def test_race_predictions_stack_the_runs_at_every_recorded_step_but_the_last(run, small_cifar):
+    histories = [run.history, train(small_cifar, width=30, steps=400, seed=4, progress=False)]
+    stacked = lottery.race_predictions(histories, 5)
+    steps = histories[0].steps[:-1]
+    np.testing.assert_array_equal(stacked["steps"], steps)
+    assert stacked["k"] == 5 and stacked["width"] == histories[0].init.width
+    assert stacked["loss_half_steps"] == [h.loss_half_step for h in histories]
+    for number, history in enumerate(histories):
+        one = lottery.race_prediction(history, 5, steps)
+        for name in lottery.PREDICTORS:
+            np.testing.assert_array_equal(stacked["overlap"][name][number], one[name][0])
+            np.testing.assert_array_equal(stacked["spearman"][name][number], one[name][1])
+    assert lottery.race_predictions(run.history, 5)["overlap"][lottery.PREDICTORS[0]].shape == (1, len(steps))
+
 # --- figures ---------------------------------------------------------------------------
 
 
 def test_figures_draw(run):
-    figures = [plotting.plot_ticket_losses([run, run], 5), plotting.plot_ticket_sizes(run, "final loss"),
-               plotting.plot_ticket_sizes(run, "misfit"),
-               plotting.plot_ticket_sizes([run, run], "test accuracy"), plotting.plot_ticket_comparison([run], (2, 10)),
-               plotting.plot_race_prediction([run.history], 5, "spearman"), plotting.plot_lottery_panel(run, 5)]
+    figures = [plots.plot_ticket_losses([run, run], 5), plots.plot_ticket_sizes(run, "final loss"),
+               plots.plot_ticket_sizes(run, "misfit"),
+               plots.plot_ticket_sizes([run, run], "test accuracy"), plots.plot_ticket_comparison([run], (2, 10)),
+               plots.plot_race_prediction(lottery.race_predictions([run.history], 5), "spearman"),
+               widgets.lottery_view(run, 5)]
     assert all(isinstance(fig, plt.Figure) for fig in figures)
     with pytest.raises(ValueError, match="quantity"):
-        plotting.plot_ticket_sizes(run, "luck")
+        plots.plot_ticket_sizes(run, "luck")
     plt.close("all")
 
 
@@ -250,7 +266,7 @@ def test_the_panel_trains_the_full_network_once_for_all_ticket_sizes(small_cifar
 
 def test_lottery_panel_marks_the_step_and_reads_the_predictors_there(small_cifar):
     run = lottery.ticket_panel_run(small_cifar, k=5, scale=1e-3, width=12, lr=0.5, steps=40, seed=3)
-    fig = plotting.plot_lottery_panel(run, step=20)
+    fig = widgets.lottery_view(run, step=20)
     overlap_ax = fig.axes[1]
     expected = lottery.race_prediction(run.history, 5, [20])
     labels = overlap_ax.get_legend_handles_labels()[1]

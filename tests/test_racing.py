@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-from neuronlab import plotting, theory  # noqa: E402
+from neuronlab import plots, theory  # noqa: E402
 from neuronlab import observables as obs  # noqa: E402
 from neuronlab.model import Params, init_params  # noqa: E402
 from neuronlab.training import train  # noqa: E402
@@ -149,13 +149,22 @@ def test_recorded_growth_rates_need_a_recorded_step_with_a_successor(toy_history
 
 @pytest.mark.parametrize("delta0_deg", [10, 60, 120, 170])
 def test_frozen_neuron_closed_forms_at_the_notebook_settings(delta0_deg):
-    """The notebook's settings (k=1, η=0.01, horizon 5, a0=1e-4): the deviations it asserts are small."""
+    """The notebook's settings (k=1, η=0.01, horizon 5, a0=1e-4): the deviations it asserts are small,
+    and `frozen_neuron_run`, which the notebook plots, is that simulation next to those closed forms."""
     delta0, k, lr, steps, a0 = np.radians(delta0_deg), 1.0, 0.01, 500, 1e-4
     w0, v0 = theory.balanced_neuron(delta0, a0)
     angles, a = theory.simulate_frozen_neuron(w0, v0, np.array([k, 0.0]), lr, steps)
     t = np.arange(steps + 1) * lr
     assert np.max(np.abs(np.degrees(angles - theory.frozen_neuron_angle(delta0, k, t)))) < 1.0
     assert np.max(np.abs(a / theory.frozen_neuron_norm_product(a0, delta0, k, t) - 1)) < 0.06
+    run = theory.frozen_neuron_run(delta0_deg)
+    np.testing.assert_array_equal(run["t"], t)
+    np.testing.assert_array_equal(run["angle"], angles)
+    np.testing.assert_array_equal(run["norm_product"], a)
+    np.testing.assert_allclose(run["closed_angle"], theory.frozen_neuron_angle(delta0, k, t))
+    np.testing.assert_allclose(run["asymptote"], theory.frozen_neuron_asymptote(a0, delta0, k, t))
+    np.testing.assert_allclose(run["aligned"], a0 * np.exp(2 * k * t))
+    assert run["head_start"] == pytest.approx(np.cos(delta0 / 2) ** 4)
 
 
 def test_head_start_ratio_is_the_ratio_of_cos4():
@@ -172,11 +181,11 @@ def test_head_start_ratio_is_the_ratio_of_cos4():
 
 
 def test_figures_draw_and_return_a_figure(toy_history):
-    figures = [plotting.plot_frozen_neuron(45), plotting.plot_race_with_rank(toy_history, 10),
-               plotting.plot_race_steps(toy_history, [0, 10, 50], neurons=[0, 1, 2, 3]),
-               plotting.plot_growth_rates(toy_history, [0, 5]),
-               plotting.plot_conservation_drift({"a": toy_history, "b": toy_history}),
-               plotting.plot_balance(toy_history, {"all": None, "first two": [0, 1]})]
+    figures = [plots.plot_frozen_neuron(theory.frozen_neuron_run(45)), plots.plot_race_with_rank(toy_history, 10),
+               plots.plot_race_steps(toy_history, [0, 10, 50], neurons=[0, 1, 2, 3]),
+               plots.plot_growth_rates(toy_history, [0, 5]),
+               plots.plot_conservation_drift({"a": toy_history, "b": toy_history}),
+               plots.plot_balance(toy_history, {"all": None, "first two": [0, 1]})]
     assert all(isinstance(fig, plt.Figure) for fig in figures)
     assert "Spearman ρ = " in figures[1].axes[0].get_title()
     for fig in figures:
@@ -185,6 +194,6 @@ def test_figures_draw_and_return_a_figure(toy_history):
 
 def test_race_figure_survives_a_single_neuron(toy):
     history = train(toy, width=1, scale=1e-2, lr=0.2, steps=20, progress=False)
-    fig = plotting.plot_race_with_rank(history, 5)
+    fig = plots.plot_race_with_rank(history, 5)
     assert fig.axes[0].get_title().endswith("n/a")
     plt.close(fig)

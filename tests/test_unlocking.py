@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from neuronlab import observables as obs, plotting  # noqa: E402
+from neuronlab import observables as obs, plots  # noqa: E402
 from neuronlab.data import Task, cifar_task  # noqa: E402
 from neuronlab.model import Params, init_params  # noqa: E402
 from neuronlab.toys import locked_neuron_toy, polar_angle, unit_vector  # noqa: E402
@@ -256,33 +256,33 @@ def test_first_unlocking_is_none_for_a_neuron_that_never_flips():
 
 def test_plots_return_figures(released, stuck, small_cifar_run):
     for task, history in (released, stuck):
-        plt.close(plotting.plot_toy_unlocking(task, history, step=60))
+        plt.close(plots.plot_toy_unlocking(task, history, step=60))
     toy = Task("t", np.stack([unit_vector(45), unit_vector(135)]), np.array([1.0, -1.0]),
                np.zeros((1, 2)), np.ones(1), ("a", "b"))
     params = Params(np.stack([unit_vector(70), unit_vector(-70)]), np.ones(2))
-    plt.close(plotting.plot_patterns_and_targets(toy, params, [0, 1], names=["A", "B"]))
+    plt.close(plots.plot_patterns_and_targets(toy, params, [0, 1], names=["A", "B"]))
     task, history = small_cifar_run
-    plt.close(plotting.plot_unlocking_panel(history, obs.unlocking_summary(history), step=50))
-    plt.close(plotting.plot_angles_to_targets(np.arange(3), np.ones(3), np.zeros(3), event_step=1, step=2))
+    plt.close(plots.plot_unlocking_panel(history, obs.unlocking_summary(history), step=50))
+    plt.close(plots.plot_angles_to_targets(np.arange(3), np.ones(3), np.zeros(3), event_step=1, step=2))
     dead_task, dead_init = locked_neuron_toy(start_deg=150.0)    # active on x₋ only: it dies
     dead = train(dead_task, init=dead_init, lr=TOY_LR, steps=300, record_steps=range(301), progress=False)
-    plt.close(plotting.plot_toy_unlocking(dead_task, dead))
+    plt.close(plots.plot_toy_unlocking(dead_task, dead))
 
 
 def test_flip_rate_and_target_track_plots_keep_their_axes_to_the_quantities(small_cifar_run):
     task, history = small_cifar_run
     summaries = {"10-step": obs.unlocking_summary(history, regular_every=10),
                  "20-step": obs.unlocking_summary(history, regular_every=20)}
-    fig = plotting.plot_flip_rates(history, summaries)
+    fig = plots.plot_flip_rates(history, summaries)
     rate_ax = fig.axes[0]
     assert len(rate_ax.lines) >= 2 and rate_ax.get_xlim() == (0, max(s["grid_end"] for s in summaries.values()))
     plt.close(fig)
-    fig = plotting.plot_target_track(np.arange(4), np.ones(4), np.zeros(4), [0.1, 0.5, 0.9, 0.99], labels=("a", "b"))
+    fig = plots.plot_target_track(np.arange(4), np.ones(4), np.zeros(4), [0.1, 0.5, 0.9, 0.99], labels=("a", "b"))
     twin = fig.axes[1]
     assert twin.get_ylim() == (0.0, 1.0)                        # cos δ ≤ 1: the axis ends there
     assert len(fig.axes[0].get_legend().get_texts()) == 3
     plt.close(fig)
-    fig = plotting.plot_target_track(np.arange(2), np.ones(2), np.zeros(2), [-0.3, 0.2], labels=("a", "b"))
+    fig = plots.plot_target_track(np.arange(2), np.ones(2), np.zeros(2), [-0.3, 0.2], labels=("a", "b"))
     assert fig.axes[1].get_ylim() == (-0.3, 1.0)
     plt.close(fig)
 

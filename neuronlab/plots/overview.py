@@ -1,0 +1,141 @@
+"""Lesson 00 and the Figure-1 analogue: the loss, every neuron's norm product, cosine-similarity
+matrices, the race at one step and the cluster count over training."""
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection
+
+from ..clusters import CLUSTER_THRESHOLD, cluster_counts, cluster_order, count_clusters, find_clusters
+from ..training import History
+from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, final_norm_colours
+
+
+def plot_loss(history: History, step: int | None = None, ax=None):
+    """Training loss at every step (log scale), test loss at recorded steps, and the half-loss step."""
+    fig, ax = axes_or_new(ax)
+    ax.semilogy(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], label="train loss")
+    ax.semilogy(history.steps, history.test_loss, color=OKABE_ITO[5], linestyle="--", marker=".",
+                label="test loss")
+    half = history.loss_half_step
+    if half is not None:
+        ax.axvline(half, color="0.4", linestyle=":", label=f"loss halved (t={half})")
+    if step is not None:
+        ax.plot(step, history.loss[step], "k*", markersize=12, label=f"t={step}")
+    ax.set(xlabel="step t", ylabel="loss (1/2N) Σ r²", title="Training loss")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_norm_products(history: History, step: int | None = None, ax=None, neurons=None):
+    """a_α(t) = |v_α| ‖w_α‖ for each neuron (log–log), coloured by its final value: the race."""
+    fig, ax = axes_or_new(ax)
+    neurons = np.arange(history.norm_product.shape[1]) if neurons is None else np.asarray(neurons)
+    norm = final_norm_colours(history)
+    cmap = plt.get_cmap(MAGNITUDE_CMAP)
+    steps = np.maximum(history.steps, 0.5)  # step 0 drawn at t=0.5 on the log axis
+    by_final = neurons[np.argsort(history.norm_product[-1, neurons])]  # winners drawn last, on top
+    curves = [np.column_stack([steps, history.norm_product[:, neuron]]) for neuron in by_final]
+    lines = LineCollection(curves, array=history.norm_product[-1, by_final], cmap=cmap, norm=norm,
+                           linewidths=0.8, alpha=0.8)  # one artist for all neurons: fast to draw
+    ax.add_collection(lines)
+    ax.set(xscale="log", yscale="log")
+    ax.autoscale_view()
+    if step is not None:
+        ax.axvline(max(step, 0.5), color="k", linestyle=":", label=f"t={step}")
+        ax.legend(fontsize="small", loc="upper left")
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="final a_α")
+    ax.set(xlabel="step t (0 drawn at 0.5)", ylabel="norm product a_α", title="Each neuron's norm product")
+    return fig
+
+
+def plot_cosine_similarity(history: History, step: int, ax=None, order=None,
+                           threshold: float = CLUSTER_THRESHOLD):
+    """Cosine similarity of total weight vectors at `step`, neurons ordered by final clusters (Fig. 1b)."""
+    fig, ax = axes_or_new(ax, figsize=(4, 3.5))
+    index = history.index(step)
+    order = cluster_order(find_clusters(history.cos_sim[-1], threshold)) if order is None else order
+    image = ax.imshow(history.cos_sim[index][np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1,
+                      interpolation="nearest")
+    n_clusters, clustered = count_clusters(find_clusters(history.cos_sim[index], threshold))
+    ax.set(title=f"t={history.steps[index]}\n{n_clusters} clusters, {clustered} neurons in them",
+           xlabel="neuron (ordered by final cluster)", ylabel="neuron")
+    fig.colorbar(image, ax=ax, label="cos sim", shrink=0.8)
+    return fig
+
+
+def plot_race(history: History, step: int, ax=None):
+    """Norm product a_α against alignment cos δ_α at `step`, coloured by final a_α (Fig. 1c analogue)."""
+    fig, ax = axes_or_new(ax)
+    index = history.index(step)
+    norm = final_norm_colours(history)
+    order = np.argsort(history.norm_product[-1])
+    points = ax.scatter(history.cos_delta[index, order], history.norm_product[index, order], s=12,
+                        c=history.norm_product[-1, order], cmap=MAGNITUDE_CMAP, norm=norm, marker="o",
+                        edgecolors="none")
+    ax.set_yscale("log")
+    ax.set(xlabel="alignment cos δ_α", ylabel="norm product a_α",
+           title=f"Race at t={history.steps[index]}")
+    fig.colorbar(points, ax=ax, label="final a_α")
+    return fig
+
+
+def plot_cluster_count(history: History, step: int | None = None, ax=None,
+                       threshold: float = CLUSTER_THRESHOLD):
+    """Number of clusters (≥ 2 neurons at cos sim > threshold) over training: our Fig. 1d analogue."""
+    fig, ax = axes_or_new(ax)
+    n_clusters, clustered = cluster_counts(history.cos_sim, threshold)
+    steps = np.maximum(history.steps, 0.5)
+    ax.semilogx(steps, n_clusters, color=OKABE_ITO[4], marker="o", markersize=3, label="clusters (≥2 neurons)")
+    ax.semilogx(steps, clustered, color=OKABE_ITO[0], linestyle="--", marker="s", markersize=3,
+                label="neurons in clusters")
+    if step is not None:
+        ax.axvline(max(step, 0.5), color="k", linestyle=":")
+    ax.set(xlabel="step t (0 drawn at 0.5)", ylabel="count", title=f"Clusters at cos sim > {threshold}")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_figure1(history: History, early_step: int = 50, snapshot_steps=None):
+    """The Figure-1 analogue: cosine-similarity matrices at several times (top row), the loss, the race at
+    `early_step` and the cluster count (bottom row). The layout is fixed, not constrained: the headless
+    job draws this figure once, and solving a constrained layout for its 14 axes costs more than the
+    drawing itself."""
+    snapshot_steps = snapshot_steps or spread_steps(history)
+    fig = plt.figure(figsize=(4 * len(snapshot_steps), 7.5))
+    top = fig.add_gridspec(1, len(snapshot_steps), left=0.04, right=0.99, top=0.87, bottom=0.55, wspace=0.3)
+    bottom = fig.add_gridspec(1, 3, left=0.05, right=0.99, top=0.42, bottom=0.08, wspace=0.28)
+    order = cluster_order(find_clusters(history.cos_sim[-1]))
+    for cell, step in zip(top, snapshot_steps):
+        plot_cosine_similarity(history, step, ax=fig.add_subplot(cell), order=order)
+    plot_loss(history, ax=fig.add_subplot(bottom[0]))
+    plot_race(history, early_step, ax=fig.add_subplot(bottom[1]))
+    plot_cluster_count(history, ax=fig.add_subplot(bottom[2]))
+    return fig
+
+
+def spread_steps(history: History, count: int = 4) -> list[int]:
+    """A few recorded steps spread over the run on a log scale (for snapshots)."""
+    wanted = np.geomspace(10, history.steps[-1], count)
+    return [int(history.steps[history.index(step)]) for step in wanted]
+
+
+def plot_image_grid(images: np.ndarray, titles=None, columns: int = 8):
+    """A grid of uint8 images (n, 32, 32, 3) with optional titles."""
+    rows = int(np.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.3 * rows), layout="constrained",
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i], interpolation="nearest")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize="small")
+    return fig
+
+
+def plot_training_overview(history: History, step: int | None = None):
+    """Loss curve and every neuron's norm product side by side, with a marker at `step`."""
+    fig, (loss_ax, norm_ax) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    plot_loss(history, step=step, ax=loss_ax)
+    plot_norm_products(history, step=step, ax=norm_ax)
+    return fig
+

@@ -1,0 +1,46 @@
+"""What every figure shares: the palettes, a new-or-given axes, colour by final size, a seed band.
+
+Colours: the Okabe–Ito palette for categories (colour-blind safe) and viridis for magnitudes; lines
+also differ by style or marker, so that no information is carried by colour alone.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm
+
+#: Okabe & Ito (2008) colour-blind-safe palette
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+
+
+#: colours and markers for the sign of v_α (positive, negative output weight)
+SIGN_STYLE = {1: dict(color="#0072B2", marker="o", label="v > 0"),
+              -1: dict(color="#D55E00", marker="s", label="v < 0")}
+
+
+MAGNITUDE_CMAP = "viridis"
+
+
+plt.rcParams["text.usetex"] = False
+
+
+def axes_or_new(ax=None, figsize=(5, 3.5)):
+    """The figure and axes to draw on: those of `ax`, or a new single-panel figure."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def final_norm_colours(history):
+    """A LogNorm over the final norm products, to colour neurons by how big they end up."""
+    final = np.maximum(history.norm_product[-1], 1e-300)
+    return LogNorm(vmin=final.min(), vmax=final.max())
+
+
+def band(ax, x, values, style, log=False):
+    """Centre of the rows of `values` ((S, n): mean, or geometric mean with `log`) as a line drawn with
+    `style` (colour, line style, marker, label), and their min–max as a shaded band when S > 1."""
+    values = np.atleast_2d(values)
+    centre = np.exp(np.mean(np.log(values), axis=0)) if log else np.mean(values, axis=0)
+    ax.plot(x, centre, markevery=max(len(x) // 10, 1), markersize=4.5, linewidth=1.5, **style)
+    if len(values) > 1:
+        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=style["color"], alpha=0.16, linewidth=0)
