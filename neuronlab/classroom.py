@@ -368,6 +368,13 @@ def _grade_command(submission: Path, json_path: Path | None, timeout: int, total
     return status
 
 
+def _seconds(text: str) -> int:
+    """argparse type of a time limit: a whole number of seconds ≥ 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"give a whole number of seconds ≥ 1, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m neuronlab.classroom",
@@ -386,9 +393,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="folder of lesson notebooks (default: notebooks)")
     grade_ = commands.add_parser("grade", help="run a submission in a fresh kernel and grade it")
     grade_.add_argument("submission", type=Path, help="a notebook, or a folder of notebooks")
-    grade_.add_argument("--timeout", type=int, default=120,
+    grade_.add_argument("--timeout", type=_seconds, default=120,
                         help="seconds one cell may run before it is interrupted (default 120)")
-    grade_.add_argument("--total-timeout", type=int, default=1800,
+    grade_.add_argument("--total-timeout", type=_seconds, default=1800,
                         help="seconds for the whole notebook; later cells are skipped (default 1800)")
     grade_.add_argument("--json", type=Path,
                         help="where to write the JSON report (default: <name>.grade.json beside it)")

@@ -97,6 +97,14 @@ class Task:
 # --------------------------------------------------------------------------- loading
 
 
+
+def check_task(task) -> Task:
+    """Return `task`, or raise TypeError saying what to pass instead unless it is a `Task`."""
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a neuronlab Task, e.g. cifar_task() or toy_2d_task() from neuronlab.data, "
+                        f"got {type(task).__name__} {task!r:.60}.")
+    return task
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from . import observables
 from .clusters import CLUSTER_THRESHOLD, find_clusters
-from .data import Task
+from .data import Task, check_task
 from .model import Params, TwoLayerReLU, accuracy, check_positive, check_whole, check_width, init_params, loss
 
 #: training stops when the loss exceeds this multiple of its initial value
@@ -260,16 +260,18 @@ def _stack(records: list[dict], cluster_threshold: float) -> dict:
 def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, steps: int = 3000,
           seed: int = 0, *, balanced: bool = False, init: Params | None = None, record_steps=None,
           method: str = "rowspace", dtype=torch.float64, device="cpu", progress: bool | None = None,
-          cluster_threshold: float = CLUSTER_THRESHOLD) -> History:
+          cluster_threshold: float = CLUSTER_THRESHOLD, threads: int = ROWSPACE_THREADS) -> History:
     """Train the network on `task` by full-batch gradient descent and record its neurons.
 
     width d, scale s, seed: the random initialisation (ignored when `init` is given, e.g. to retrain
     a lottery ticket from its original weights). lr: learning rate η. steps: number of GD steps T.
     method: "rowspace" (fast, exact) or "textbook" (PyTorch autograd + SGD). progress: show a
-    progress bar (None: only if the run takes more than 1 second).
+    progress bar (None: only if the run takes more than 1 second). threads: CPU threads of the matrix
+    products (default 1, see ROWSPACE_THREADS; 2 is faster on an otherwise idle two-core machine).
     Raises ValueError for invalid arguments and TrainingDiverged if the loss blows up.
     """
-    lr, steps = check_positive("lr (learning rate)", lr), _check_steps(steps)
+    task, lr, steps = check_task(task), check_positive("lr (learning rate)", lr), _check_steps(steps)
+    threads = check_whole("threads", threads)
     if method not in ("rowspace", "textbook"):
         raise ValueError(f"method must be 'rowspace' or 'textbook', got {method!r}.")
     if init is None:
@@ -280,7 +282,7 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
     start = time.perf_counter()
     bar = tqdm(total=steps, desc=f"training d={init.width}", delay=0 if progress else 1.0,
                disable=progress is False, leave=False, mininterval=0.5)
-    with bar:
+    with bar, _torch_threads(threads):
         losses, records, final = run(task, init, lr, steps, recorded, dtype, device, bar)
     seconds = time.perf_counter() - start
     config = dict(task=task.name, width=init.width, scale=scale, lr=lr, steps=steps, seed=seed,
@@ -308,20 +310,19 @@ def _train_rowspace(task, init, lr, steps, recorded, dtype, device, bar):
 
 def _rowspace_loop(task, inits, lr, steps, recorded, dtype, device, bar):
     """Train the networks `inits` together; losses (m, T+1), records of network 0 at `recorded`, finals."""
-    with _torch_threads(ROWSPACE_THREADS):
-        state = _RowSpaceState(inits, task.X_train, task.y_train, task.X_test, dtype, device)
-        losses, records = np.empty((len(inits), steps + 1)), []
-        for step in range(steps + 1):
-            activations, V, residual, squared_residual = state.forward()
-            losses[:, step] = squared_residual.cpu().numpy() / (2 * len(residual))
-            _check_finite(losses[:, step], losses[:, 0], step, lr)
-            if step in recorded:
-                records.append(state.snapshot(activations, residual, task.y_test,
-                                              task.input_dim <= MAX_DIM_FOR_WEIGHTS))
-            if step < steps:
-                state.step(activations, V, residual, lr)
-                bar.update()
-        return losses, records, state.weights()
+    state = _RowSpaceState(inits, task.X_train, task.y_train, task.X_test, dtype, device)
+    losses, records = np.empty((len(inits), steps + 1)), []
+    for step in range(steps + 1):
+        activations, V, residual, squared_residual = state.forward()
+        losses[:, step] = squared_residual.cpu().numpy() / (2 * len(residual))
+        _check_finite(losses[:, step], losses[:, 0], step, lr)
+        if step in recorded:
+            records.append(state.snapshot(activations, residual, task.y_test,
+                                          task.input_dim <= MAX_DIM_FOR_WEIGHTS))
+        if step < steps:
+            state.step(activations, V, residual, lr)
+            bar.update()
+    return losses, records, state.weights()
 
 
 def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=torch.float64, device="cpu"):
@@ -332,13 +333,16 @@ def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=tor
     Returns (losses (m, T+1): training loss before each step and after the last, finals: m Params).
     Raises ValueError for invalid arguments and TrainingDiverged if any network's loss blows up.
     """
-    lr, steps = check_positive("lr (learning rate)", lr), _check_steps(steps)
+    task, lr, steps = check_task(task), check_positive("lr (learning rate)", lr), _check_steps(steps)
+    if not isinstance(inits, (list, tuple)) or not all(isinstance(params, Params) for params in inits):
+        raise TypeError(f"inits must be a list of Params (e.g. from neuronlab.model.init_params), got {inits!r:.80}.")
     if len(inits) == 0:
         raise ValueError("train_many needs at least one network in inits.")
     for params in inits:
         _check_init(params, task)
     bar = tqdm(disable=True)
-    losses, _, finals = _rowspace_loop(task, inits, lr, steps, set(), dtype, device, bar)
+    with _torch_threads(ROWSPACE_THREADS):
+        losses, _, finals = _rowspace_loop(task, inits, lr, steps, set(), dtype, device, bar)
     return losses, finals
 
 

@@ -18,6 +18,7 @@ polling for the cell's reply; that send can swallow the socket's wake-up, so the
 until the cell's timeout (forever without one). The Output widget is only written to from slider
 callbacks (the progress bar of a retrain), which never happen in a headless run.
 """
+import inspect
 import io
 import math
 from contextlib import nullcontext
@@ -29,7 +30,9 @@ import torch
 from IPython.display import display
 
 from . import compression, lottery, observables, plots
-from .training import TrainingDiverged, train
+from .data import check_task
+from .model import check_positive, check_seed, check_whole, check_width
+from .training import History, TrainingDiverged, train
 
 SLIDER_STYLE = {"description_width": "initial"}
 SLIDER_LAYOUT = widgets.Layout(width="420px")
@@ -82,26 +85,40 @@ def compression_view(history, *, task, threshold: float):
 
 def scale_slider(value=1e-3, low=1e-4, high=1.0):
     """FloatLogSlider for the initialisation scale s (log10 steps of 0.25)."""
+    value = _in_range("scale", check_positive("scale", value), low, high)
     return widgets.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high), step=0.25,
                                   description="init scale s", readout_format=".0e", **_common())
 
 
 def width_slider(value=300, low=1, high=600):
     """IntSlider for the number of hidden neurons d."""
+    value = _in_range("width", check_width(value), low, high)
     return widgets.IntSlider(value=value, min=low, max=high, step=1, description="width d", **_common())
 
 
 def lr_slider(value=0.5, low=0.01, high=100.0):
     """FloatLogSlider for the learning rate η; the top of its range diverges on purpose."""
+    value = _in_range("lr", check_positive("lr (learning rate)", value), low, high)
     return widgets.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high), step=0.1,
                                   description="learning rate η", readout_format=".2g", **_common())
 
 
 def step_slider(history, value=None, description="step t"):
     """IntSlider over the recorded steps' range, to scrub time in a recorded run."""
+    if not isinstance(history, History):
+        raise TypeError(f"step_slider needs the History of a run (from neuronlab.training.train), "
+                        f"got {type(history).__name__}.")
     last = int(history.steps[-1])
     return widgets.IntSlider(value=last if value is None else value, min=0, max=last, step=1,
                              description=description, **_common())
+
+
+def _in_range(name: str, value, low, high):
+    """`value`, or ValueError if a slider from `low` to `high` cannot show it (it would silently clamp)."""
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value:g} lies outside its slider's range {low:g} … {high:g}: pick a value "
+                         f"inside, or widen the range ({name}_range= for a TrainingPanel).")
+    return value
 
 
 def _common():
@@ -135,6 +152,32 @@ def show_figure(view: widgets.Image, figure) -> None:
     plt.close(figure)
 
 
+def _check_panel(task, draw, compute, redraw, retrain):
+    """Raise TypeError / ValueError, saying what to pass instead, for arguments a TrainingPanel cannot use."""
+    check_task(task)
+    for name, function in (("draw", draw), ("compute", compute)):
+        if not callable(function):
+            raise TypeError(f"{name} must be a function, e.g. plots.plot_training_overview, got {function!r:.60}.")
+    for name, sliders in (("redraw", redraw), ("retrain", retrain)):
+        if sliders is not None and not (isinstance(sliders, dict) and
+                                        all(isinstance(s, widgets.ValueWidget) for s in sliders.values())):
+            raise TypeError(f"{name} must map keyword names to sliders, e.g. {{'step': step_slider(history)}}, "
+                            f"got {sliders!r:.80}.")
+    _check_accepts("draw", draw, ("result",), redraw)
+    _check_accepts("compute", compute, ("task", "scale", "width", "lr", "steps", "seed", "dtype"), retrain)
+
+
+def _check_accepts(name: str, function, arguments, sliders):
+    """Raise TypeError unless `function` accepts the first of `arguments` and the rest and the sliders'
+    names as keywords."""
+    keywords = dict.fromkeys([*arguments[1:], *(sliders or {})])
+    try:
+        inspect.signature(function).bind(None, **keywords)
+    except TypeError:
+        raise TypeError(f"{name} must accept {arguments[0]} and the keywords {sorted(keywords)}: "
+                        f"{getattr(function, '__name__', function)!r} does not.") from None
+
+
 class TrainingPanel:
     """Sliders, a message line and a figure, wired together.
 
@@ -149,7 +192,9 @@ class TrainingPanel:
     def __init__(self, task, draw, *, scale=1e-3, width=300, lr=0.5, steps=3000, seed=0, redraw=None,
                  retrain=None, compute=train_cached, result=None, scale_range=(1e-4, 1.0), width_range=(1, 600),
                  lr_range=(0.01, 100.0), dtype=PANEL_DTYPE):
-        self.task, self.draw, self.compute, self.steps, self.seed = task, draw, compute, steps, seed
+        _check_panel(task, draw, compute, redraw, retrain)
+        self.task, self.draw, self.compute = task, draw, compute
+        self.steps, self.seed = check_whole("steps", steps), check_seed(seed)
         self.dtype = dtype
         self.train_sliders = {"scale": scale_slider(scale, *scale_range), "width": width_slider(width, *width_range),
                               "lr": lr_slider(lr, *lr_range), **(retrain or {})}

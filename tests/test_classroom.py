@@ -506,3 +506,12 @@ def test_a_student_version_of_lesson_03_that_patches_the_checks_gets_nothing(tmp
     assert result.stopped is None and len(result.exercises) == 3
     assert [(e.status, e.message) for e in result.exercises] == [
         ("not attempted", "the function still raises NotImplementedError")] * 3
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--total-timeout"])
+@pytest.mark.parametrize("value", ["0", "-5", "2.5", "soon"])
+def test_grade_refuses_a_time_limit_that_is_not_whole_seconds(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as stop:
+        classroom.main(["grade", str(tmp_path / "submission.ipynb"), option, value])
+    assert stop.value.code == 2
+    assert f"give a whole number of seconds ≥ 1, got '{value}'" in capsys.readouterr().err

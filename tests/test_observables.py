@@ -95,7 +95,17 @@ def test_loss_is_half_mean_squared_residual(small_problem):
 
 
 def test_rank_correlation_is_spearman():
+    from scipy.stats import rankdata, spearmanr
+
     assert obs.rank_correlation(np.array([1, 2, 3, 4.0]), np.array([10, 20, 30, 25.0])) == pytest.approx(0.8)
+    generator = np.random.default_rng(0)
+    for size in (2, 7, 300):
+        early, final = generator.normal(size=size), generator.lognormal(size=size)
+        early[: size // 3] = early[0]                       # ties, as in cos δ of dead neurons
+        np.testing.assert_array_equal(obs.average_ranks(early), rankdata(early))
+        assert obs.rank_correlation(early, final) == pytest.approx(spearmanr(early, final).statistic, abs=1e-12)
+    assert np.isnan(obs.rank_correlation(np.ones(5), np.arange(5.0)))
+    assert np.isnan(obs.rank_correlation(np.array([1.0, np.nan, 2.0]), np.arange(3.0)))
 
 
 def test_rotation_and_growth():

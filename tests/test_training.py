@@ -6,7 +6,8 @@ import torch
 from neuronlab import observables as obs
 from neuronlab.compression import count_clusters
 from neuronlab.data import cifar_task, toy_2d_task
-from neuronlab.training import TrainingDiverged, default_record_steps, half_loss_step, train
+from neuronlab.model import init_params
+from neuronlab.training import TrainingDiverged, default_record_steps, half_loss_step, train, train_many
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +168,26 @@ def test_train_says_what_was_wrong_with_an_argument(toy, arguments, message):
     with pytest.raises(ValueError, match=message):
         train(toy, **{"width": 4, "steps": 5, "progress": False, **arguments})
 
+
+@pytest.mark.parametrize("task", [None, "cat vs dog", np.zeros((3, 2))])
+def test_train_and_train_many_say_what_a_task_is(task):
+    with pytest.raises(TypeError, match=r"task must be a neuronlab Task, e\.g\. cifar_task\(\) or toy_2d_task\(\)"):
+        train(task, width=3, steps=2, progress=False)
+    with pytest.raises(TypeError, match="task must be a neuronlab Task"):
+        train_many(task, [init_params(2, 3, 1e-3)], lr=0.5, steps=2)
+
+
+def test_train_many_says_what_inits_are(toy):
+    for inits in (None, init_params(2, 3, 1e-3), [np.zeros((3, 2))]):
+        with pytest.raises(TypeError, match=r"inits must be a list of Params \(e\.g\. from neuronlab\.model\.init_params\)"):
+            train_many(toy, inits, lr=0.5, steps=2)
+
+
+def test_threads_change_the_speed_not_the_numbers(toy):
+    one, two = (train(toy, width=6, steps=50, progress=False, threads=count) for count in (1, 2))
+    np.testing.assert_allclose(one.loss, two.loss, rtol=1e-12)
+    with pytest.raises(ValueError, match="threads must be a whole number ≥ 1, got 0"):
+        train(toy, width=3, steps=2, progress=False, threads=0)
 
 def test_the_random_draws_reject_a_negative_seed():
     from neuronlab import compression, lottery

@@ -111,3 +111,34 @@ def test_train_for_unlocking_records_densely_and_summarises_the_flips():
     history, summary = run["history"], run["summary"]
     assert history.steps[:3].tolist() == [0, 10, 20]
     assert summary["flips"].shape == (len(history.steps) - 1, 6)
+
+
+# --- arguments a panel cannot use ------------------------------------------------------------------
+
+@pytest.mark.parametrize("arguments, error, message", [
+    (dict(task=None), TypeError, r"task must be a neuronlab Task, e\.g\. cifar_task\(\)"),
+    (dict(draw=None), TypeError, "draw must be a function"),
+    (dict(draw=lambda result: None), TypeError, r"draw must accept result and the keywords \['step'\]"),
+    (dict(compute=lambda task: None), TypeError, "compute must accept task and the keywords"),
+    (dict(redraw={"step": 5}), TypeError, r"redraw must map keyword names to sliders, e\.g\. \{'step'"),
+    (dict(retrain=[IntSlider()]), TypeError, "retrain must map keyword names to sliders"),
+    (dict(scale=0.0), ValueError, "scale must be a finite number > 0, got 0.0"),
+    (dict(scale=5.0), ValueError, r"scale=5 lies outside its slider's range 0\.0001 … 1: pick a value inside"),
+    (dict(width=0), ValueError, r"width \(number of neurons\) must be a whole number ≥ 1, got 0"),
+    (dict(width=900), ValueError, "width=900 lies outside its slider's range 1 … 600"),
+    (dict(lr=-1.0), ValueError, r"lr \(learning rate\) must be a finite number > 0, got -1.0"),
+    (dict(steps="3000"), ValueError, "steps must be a whole number ≥ 1, got '3000'"),
+    (dict(seed=-1), ValueError, "seed must be a whole number ≥ 0, got -1"),
+])
+def test_a_panel_says_what_was_wrong_with_an_argument(arguments, error, message):
+    calls = Recorder()
+    settings = dict(task=toy_2d_task(), draw=calls.draw, compute=calls.compute, steps=50,
+                    redraw={"step": IntSlider(value=5, min=0, max=50)}) | arguments
+    with pytest.raises(error, match=message):
+        widgets.TrainingPanel(settings.pop("task"), settings.pop("draw"), **settings)
+    assert calls.computed == [] and calls.drawn == []
+
+
+def test_a_step_slider_needs_a_history():
+    with pytest.raises(TypeError, match="step_slider needs the History of a run"):
+        widgets.step_slider(None)

@@ -48,8 +48,9 @@ def plot_norm_products(history: History, step: int | None = None, ax=None, neuro
 
 
 def plot_cosine_similarity(history: History, step: int, ax=None, order=None,
-                           threshold: float = CLUSTER_THRESHOLD):
-    """Cosine similarity of total weight vectors at `step`, neurons ordered by final clusters (Fig. 1b)."""
+                           threshold: float = CLUSTER_THRESHOLD, colorbar: bool = True):
+    """Cosine similarity of total weight vectors at `step`, neurons ordered by final clusters (Fig. 1b).
+    Without `colorbar` the caller draws one colour bar for several matrices (all share −1 … 1)."""
     fig, ax = axes_or_new(ax, figsize=(4, 3.5))
     index = history.index(step)
     order = cluster_order(find_clusters(history.cos_sim[-1], threshold)) if order is None else order
@@ -58,7 +59,8 @@ def plot_cosine_similarity(history: History, step: int, ax=None, order=None,
     n_clusters, clustered = count_clusters(find_clusters(history.cos_sim[index], threshold))
     ax.set(title=f"t={history.steps[index]}\n{n_clusters} clusters, {clustered} neurons in them",
            xlabel="neuron (ordered by final cluster)", ylabel="neuron")
-    fig.colorbar(image, ax=ax, label="cos sim", shrink=0.8)
+    if colorbar:
+        fig.colorbar(image, ax=ax, label="cos sim", shrink=0.8)
     return fig
 
 
@@ -97,18 +99,20 @@ def plot_cluster_count(history: History, step: int | None = None, ax=None,
 def plot_figure1(history: History, early_step: int = 50, snapshot_steps=None):
     """The Figure-1 analogue: cosine-similarity matrices at several times (top row), the loss, the race at
     `early_step` and the cluster count (bottom row). The layout is fixed, not constrained: the headless
-    job draws this figure once, and solving a constrained layout for its 14 axes costs more than the
-    drawing itself."""
+    job draws this figure once, and solving a constrained layout for its 9 axes and colour bars
+    cost more than the drawing itself."""
     snapshot_steps = snapshot_steps or spread_steps(history)
-    fig = plt.figure(figsize=(4 * len(snapshot_steps), 7.5))
-    top = fig.add_gridspec(1, len(snapshot_steps), left=0.04, right=0.99, top=0.87, bottom=0.55, wspace=0.3)
-    bottom = fig.add_gridspec(1, 3, left=0.05, right=0.99, top=0.42, bottom=0.08, wspace=0.28)
-    order = cluster_order(find_clusters(history.cos_sim[-1]))
-    for cell, step in zip(top, snapshot_steps):
-        plot_cosine_similarity(history, step, ax=fig.add_subplot(cell), order=order)
-    plot_loss(history, ax=fig.add_subplot(bottom[0]))
-    plot_race(history, early_step, ax=fig.add_subplot(bottom[1]))
-    plot_cluster_count(history, ax=fig.add_subplot(bottom[2]))
+    with plt.rc_context({"axes.titley": 1.0}):  # titles at a fixed height: no search for free space
+        fig = plt.figure(figsize=(4 * len(snapshot_steps), 7.5))
+        top = fig.add_gridspec(1, len(snapshot_steps), left=0.05, right=0.92, top=0.87, bottom=0.55, wspace=0.25)
+        bottom = fig.add_gridspec(1, 3, left=0.05, right=0.98, top=0.42, bottom=0.08, wspace=0.28)
+        order = cluster_order(find_clusters(history.cos_sim[-1]))
+        for cell, step in zip(top, snapshot_steps):
+            plot_cosine_similarity(history, step, ax=fig.add_subplot(cell), order=order, colorbar=False)
+        fig.colorbar(fig.axes[0].images[0], cax=fig.add_axes((0.935, 0.57, 0.01, 0.28)), label="cos sim")
+        plot_loss(history, ax=fig.add_subplot(bottom[0]))
+        plot_race(history, early_step, ax=fig.add_subplot(bottom[1]))
+        plot_cluster_count(history, ax=fig.add_subplot(bottom[2]))
     return fig
 
 
