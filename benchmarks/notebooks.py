@@ -7,6 +7,7 @@ file: this is how the committed notebooks are produced. Peak memory is the kerne
 mark of resident memory (VmHWM, Linux), the number that matters for Binder's 1–2 GB limit.
 """
 import argparse
+import json
 import re
 import time
 from pathlib import Path
@@ -28,32 +29,76 @@ def without_progress_bars(outputs: list) -> list:
             if not PROGRESS_BAR.match(str(output.get("data", {}).get("text/plain", "")))]
 
 
-def kernel_peak_memory_mb(client: NotebookRunner) -> float:
-    """High-water mark of the kernel's resident memory, in MB (from /proc/<pid>/status)."""
+def kernel_memory_mb(client: NotebookRunner) -> tuple[float, float]:
+    """(current, high-water mark) of the kernel's resident memory in MB (VmRSS, VmHWM of /proc/<pid>/status)."""
     pid = client.km.provisioner.process.pid
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM line: peak memory can only be read on Linux")
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    if "VmHWM" not in fields:
+        raise RuntimeError("no VmHWM line: peak memory can only be read on Linux")
+    return tuple(int(fields[name].split()[0]) / 1024 for name in ("VmRSS", "VmHWM"))
 
 
-def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float, float]:
-    """Execute `path` in its folder; return (executed notebook, seconds, kernel peak MB)."""
+#: run in the kernel after the last cell (not saved): the runs it still holds and the open figures
+INVENTORY = """
+import gc as _gc, json as _json, numpy as _np, matplotlib.pyplot as _plt
+from neuronlab.training import History as _History
+_runs = [_o for _o in _gc.get_objects() if isinstance(_o, _History)]
+_bytes = lambda _h: sum(_v.nbytes for _v in [*vars(_h).values(), _h.init.W, _h.final.W] if isinstance(_v, _np.ndarray))
+print(_json.dumps({"runs": len(_runs), "run_mb": sum(map(_bytes, _runs)) / 2**20,
+                   "cos_sim_mb": sum(_h.cos_sim.nbytes for _h in _runs) / 2**20, "figures": len(_plt.get_fignums())}))
+"""
+
+
+def inventory(client: NotebookRunner) -> dict:
+    """What the kernel holds after the last cell (INVENTORY's numbers)."""
+    cell = nbformat.v4.new_code_cell(INVENTORY)
+    client.nb.cells.append(cell)  # nbclient writes the executed cell back into the notebook at its index
+    try:
+        client.execute_cell(cell, len(client.nb.cells) - 1)
+    finally:
+        client.nb.cells.pop()
+    return json.loads(cell.outputs[0]["text"])
+
+
+def memory_report(notebook, start: float, memory: list[tuple[float, float]], held: dict, top: int = 3) -> str:
+    """What the kernel's peak is made of: the bare kernel, its memory after the set-up cell (torch, the
+    package), the runs (Histories) it holds at the end, the peak, and the cells that raised the
+    high-water mark most (index, MB, first line)."""
+    code = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    setup = next(index for index in code if "import" in notebook.cells[index].source and
+                 "google.colab" not in notebook.cells[index].source)
+    rises = sorted(((memory[i][1] - memory[i - 1][1], i) for i in code if i), reverse=True)[:top]
+    lines = [f"  bare kernel {start:.0f} MB; after the set-up cell {setup} (torch, matplotlib, neuronlab) "
+             f"{memory[setup][0]:.0f} MB; peak {memory[-1][1]:.0f} MB; at the end {memory[-1][0]:.0f} MB, holding "
+             f"{held['runs']} runs of {held['run_mb']:.0f} MB (cosine-similarity stacks {held['cos_sim_mb']:.0f} MB) "
+             f"and {held['figures']} open figures"]
+    for rise, index in rises:
+        first = notebook.cells[index].source.strip().splitlines()[0][:70]
+        lines.append(f"  cell {index:2d} raised the peak by {rise:4.0f} MB: {first}")
+    return "\n".join(lines)
+
+
+def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float, str]:
+    """Execute `path` in its folder; return (executed notebook, seconds, what its memory is made of)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookRunner(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
+    memory = []
     with client.setup_kernel():
+        start_memory = kernel_memory_mb(client)[0]
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
-        peak = kernel_peak_memory_mb(client)
+            memory.append(kernel_memory_mb(client))
+        seconds = time.perf_counter() - start
+        report = memory_report(notebook, start_memory, memory, inventory(client))
     notebook.metadata.pop("widgets", None)
     # the kernel JupyterLab runs them with, so that a notebook opens unmodified
     notebook.metadata["kernelspec"] = KERNELSPEC
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = without_progress_bars(cell.outputs)
-    return notebook, time.perf_counter() - start, peak
+    return notebook, seconds, report
 
 
 def main():
@@ -62,11 +107,11 @@ def main():
     parser.add_argument("--write", action="store_true", help="save the executed notebook in place")
     args = parser.parse_args()
     for path in args.paths or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        notebook, seconds, peak = run_notebook(path)
+        notebook, seconds, report = run_notebook(path)
         if args.write:
             nbformat.write(notebook, path)
         size = path.stat().st_size / 1e6
-        print(f"{path.name}: {seconds:.1f} s, peak kernel memory {peak:.0f} MB, file {size:.2f} MB")
+        print(f"{path.name}: {seconds:.1f} s, file {size:.2f} MB\n{report}")
 
 
 if __name__ == "__main__":

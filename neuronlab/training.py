@@ -247,15 +247,28 @@ def _record_steps(record_steps, steps: int) -> np.ndarray:
     return chosen
 
 
-def _stack(records: list[dict], cluster_threshold: float) -> dict:
-    """Turn a list of per-step snapshots into the arrays of a History."""
-    stacked = {key: np.array([r[key] for r in records]) for key in records[0] if key != "weights"}
-    stacked["gating"] = np.packbits(stacked["gating"], axis=2)
-    stacked["cos_sim"] = stacked["cos_sim"].astype(np.float32, copy=False)
-    stacked["clusters"] = np.array([find_clusters(c, cluster_threshold) for c in stacked["cos_sim"]])
-    stacked["weights"] = None if records[0]["weights"] is None else np.array([r["weights"] for r in records])
-    return stacked
+class _Records:
+    """The snapshots of a run, written straight into preallocated (R, …) arrays as they come (a list of
+    snapshots stacked at the end would hold every record twice). `gating` is kept as packed bits."""
 
+    def __init__(self, count: int):
+        self.count, self.filled, self.arrays = count, 0, {}
+
+    def add(self, snapshot: dict):
+        snapshot = dict(snapshot, gating=np.packbits(snapshot["gating"], axis=1))
+        if not self.arrays:
+            self.arrays = {key: np.empty((self.count, *np.shape(value)),
+                                         np.float32 if key == "cos_sim" else np.asarray(value).dtype)
+                           for key, value in snapshot.items() if value is not None}
+        for key, array in self.arrays.items():
+            array[self.filled] = snapshot[key]
+        self.filled += 1
+
+    def stacked(self, cluster_threshold: float) -> dict:
+        """The arrays of a History: every recorded quantity (R, …), the clusters, the weights or None."""
+        assert self.filled == self.count, (self.filled, self.count)
+        clusters = np.array([find_clusters(cos_sim, cluster_threshold) for cos_sim in self.arrays["cos_sim"]])
+        return {"weights": None, **self.arrays, "clusters": clusters}
 
 def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, steps: int = 3000,
           seed: int = 0, *, balanced: bool = False, init: Params | None = None, record_steps=None,
@@ -288,8 +301,7 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
     config = dict(task=task.name, width=init.width, scale=scale, lr=lr, steps=steps, seed=seed,
                   balanced=balanced, method=method, dtype=str(dtype), device=str(device))
     return History(config=config, init=init, final=final, loss=losses, steps=np.array(sorted(recorded)),
-                   seconds=seconds, n_samples=task.n_train,
-                   **_stack(records, cluster_threshold))
+                   seconds=seconds, n_samples=task.n_train, **records.stacked(cluster_threshold))
 
 
 @contextmanager
@@ -311,14 +323,13 @@ def _train_rowspace(task, init, lr, steps, recorded, dtype, device, bar):
 def _rowspace_loop(task, inits, lr, steps, recorded, dtype, device, bar):
     """Train the networks `inits` together; losses (m, T+1), records of network 0 at `recorded`, finals."""
     state = _RowSpaceState(inits, task.X_train, task.y_train, task.X_test, dtype, device)
-    losses, records = np.empty((len(inits), steps + 1)), []
+    losses, records = np.empty((len(inits), steps + 1)), _Records(len(recorded))
     for step in range(steps + 1):
         activations, V, residual, squared_residual = state.forward()
         losses[:, step] = squared_residual.cpu().numpy() / (2 * len(residual))
         _check_finite(losses[:, step], losses[:, 0], step, lr)
         if step in recorded:
-            records.append(state.snapshot(activations, residual, task.y_test,
-                                          task.input_dim <= MAX_DIM_FOR_WEIGHTS))
+            records.add(state.snapshot(activations, residual, task.y_test, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
         if step < steps:
             state.step(activations, V, residual, lr)
             bar.update()
@@ -351,14 +362,14 @@ def _train_textbook(task, init, lr, steps, recorded, dtype, device, bar):
     optimiser = torch.optim.SGD(model.parameters(), lr=lr)
     X = torch.as_tensor(task.X_train, dtype=dtype, device=device)
     y = torch.as_tensor(task.y_train, dtype=dtype, device=device)
-    losses, records = np.empty(steps + 1), []
+    losses, records = np.empty(steps + 1), _Records(len(recorded))
     for step in range(steps + 1):
         optimiser.zero_grad()
         step_loss = 0.5 * torch.mean((y - model(X)) ** 2)
         losses[step] = step_loss.item()
         _check_finite(losses[step], losses[0], step, lr)
         if step in recorded:
-            records.append(_snapshot(model.params(), task, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
+            records.add(_snapshot(model.params(), task, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
         if step < steps:
             step_loss.backward()
             optimiser.step()
