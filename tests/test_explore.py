@@ -96,3 +96,19 @@ def test_every_lesson_panel_is_registered_once_with_a_reasonable_grid():
             assert explorable.sliders[names.index("scale")].values == explore.SCALES
     lessons = {explorable.lesson for explorable in explore.EXPLORABLES}
     assert lessons == {"00_setup", "01_alignment", "02_unlocking", "03_racing", "04_lottery_tickets", "05_compression"}
+
+
+def test_every_explorable_names_a_drawing_function_its_lesson_panel_calls():
+    """The site puts each precomputed panel where the notebook's panel cell calls `anchor` (site/build.py):
+    checked here in a second, not only by the site build."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    lessons = Path(__file__).resolve().parents[1] / "notebooks"
+    for explorable in explore.EXPLORABLES:
+        cells = nbformat.read(lessons / f"{explorable.lesson}.ipynb", as_version=4).cells
+        panels = [cell.source for cell in cells if cell.cell_type == "code" and
+                  any("application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in cell.outputs)]
+        assert any(re.search(rf"\b{explorable.anchor}\b", source) for source in panels), explorable.key
