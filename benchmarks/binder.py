@@ -58,7 +58,7 @@ def runtime_requirements() -> list[str]:
 
 
 def _peak(path: str) -> tuple[str, float, float]:
-    _, seconds, peak = run_notebook(Path(path))
+    _, seconds, peak, _ = run_notebook(Path(path))
     return Path(path).name, seconds, peak
 
 

@@ -23,6 +23,21 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 PROGRESS_BAR = re.compile(r"^training d=\d+:\s+\d+%")
 
 
+#: what a saved widget output says where widgets do not run (GitHub, nbviewer, a kernel without them)
+WIDGET_PLACEHOLDER = ("[Interactive panel: its sliders appear when this notebook runs with a kernel, in JupyterLab, "
+                      "Notebook 7, VS Code, Binder or Colab.]")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def with_widget_placeholders(outputs: list) -> list:
+    """The cell outputs, each widget's text fallback (e.g. "VBox(children=(FloatLogSlider(…") replaced by
+    WIDGET_PLACEHOLDER: a reader without a kernel sees a sentence, not a repr."""
+    for output in outputs:
+        if WIDGET_VIEW in output.get("data", {}):
+            output["data"]["text/plain"] = WIDGET_PLACEHOLDER
+    return outputs
+
+
 def without_progress_bars(outputs: list) -> list:
     """The cell outputs minus the trainer's progress-bar displays."""
     return [output for output in outputs
@@ -78,8 +93,9 @@ def memory_report(notebook, start: float, memory: list[tuple[float, float]], hel
     return "\n".join(lines)
 
 
-def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float, str]:
-    """Execute `path` in its folder; return (executed notebook, seconds, what its memory is made of)."""
+def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float, float, str]:
+    """Execute `path` in its folder; return (executed notebook, seconds, kernel peak MB, what the
+    kernel's memory is made of)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookRunner(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
@@ -97,8 +113,8 @@ def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode,
     notebook.metadata["kernelspec"] = KERNELSPEC
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = without_progress_bars(cell.outputs)
-    return notebook, seconds, report
+            cell.outputs = with_widget_placeholders(without_progress_bars(cell.outputs))
+    return notebook, seconds, memory[-1][1], report
 
 
 def main():
@@ -107,7 +123,7 @@ def main():
     parser.add_argument("--write", action="store_true", help="save the executed notebook in place")
     args = parser.parse_args()
     for path in args.paths or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        notebook, seconds, report = run_notebook(path)
+        notebook, seconds, _, report = run_notebook(path)
         if args.write:
             nbformat.write(notebook, path)
         size = path.stat().st_size / 1e6

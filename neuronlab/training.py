@@ -223,8 +223,7 @@ def _check_finite(losses, initial_losses, step: int, lr: float):
     worst = np.argmax(np.where(np.isfinite(losses), losses / initial_losses, np.inf))
     raise TrainingDiverged(
         f"Training diverged at step {step}: the loss reached {losses[worst]:.3g} (it started at "
-        f"{initial_losses[worst]:.3g}). The learning rate lr={lr:g} is too large for this network; "
-        f"try a smaller one (e.g. lr={lr / 4:g})."
+        f"{initial_losses[worst]:.3g}): the learning rate η = {lr:.2g} is too large for this network, try a smaller one."
     )
 
 

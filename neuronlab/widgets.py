@@ -25,6 +25,7 @@ from contextlib import nullcontext
 from functools import lru_cache
 
 import ipywidgets as widgets
+import matplotlib.image
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
@@ -34,8 +35,9 @@ from .data import check_task
 from .model import check_positive, check_seed, check_whole, check_width
 from .training import History, TrainingDiverged, train
 
-SLIDER_STYLE = {"description_width": "initial"}
-SLIDER_LAYOUT = widgets.Layout(width="420px")
+#: every slider's label takes the same width, so that all tracks start at one place and have one length
+SLIDER_STYLE = {"description_width": "210px"}
+SLIDER_LAYOUT = widgets.Layout(width="560px")
 #: precision of the panels' retraining: float32 takes 0.8 s for the protocol where float64 takes 1.4 s
 #: (2 cores), with the same clusters to within a neuron or two
 PANEL_DTYPE = torch.float32
@@ -104,13 +106,15 @@ def lr_slider(value=0.5, low=0.01, high=100.0):
 
 
 def step_slider(history, value=None, description="step t"):
-    """IntSlider over the recorded steps' range, to scrub time in a recorded run."""
+    """SelectionSlider over the recorded steps of a run, to scrub time: every position is a step the
+    figures can draw (dense early, sparse late, as the runs record them), and the readout shows it.
+    value: the last recorded step ≤ `value` (default the last step)."""
     if not isinstance(history, History):
         raise TypeError(f"step_slider needs the History of a run (from neuronlab.training.train), "
                         f"got {type(history).__name__}.")
-    last = int(history.steps[-1])
-    return widgets.IntSlider(value=last if value is None else value, min=0, max=last, step=1,
-                             description=description, **_common())
+    steps = [int(step) for step in history.steps]
+    chosen = steps[-1] if value is None else steps[history.index(value)]
+    return widgets.SelectionSlider(options=steps, value=chosen, description=description, **_common())
 
 
 def _in_range(name: str, value, low, high):
@@ -125,9 +129,45 @@ def _common():
     return dict(continuous_update=False, style=SLIDER_STYLE, layout=SLIDER_LAYOUT)
 
 
-def divergence_message(error: Exception) -> str:
-    """The panel's message line for a setting that cannot be trained (HTML; also used by the website)."""
-    return f"⚠️ {error} Move the <b>learning rate η</b> slider down (or the scale back)."
+def divergence_message(error: Exception, trained: dict | None = None) -> str:
+    """The message line for a setting that cannot be trained (HTML; also used by the website). trained:
+    the settings of a run known to train, for the advice; without it the advice is to move η down."""
+    if trained is None:
+        advice = "Move the <b>learning rate η</b> slider down."
+    else:
+        others = ", ".join(f"{SYMBOLS.get(name, name)} = {_shown(value)}" for name, value in trained.items()
+                           if name != "lr")
+        advice = (f"The figure shows the last setting that trained: η = {_shown(trained['lr'])} ({others}). "
+                  f"Move the <b>learning rate η</b> slider down to {_shown(trained['lr'])} or below.")
+    return f"⚠️ Not updated: {error} {advice}"
+
+
+#: how the message line names the training sliders
+SYMBOLS = {"scale": "s", "width": "d", "lr": "η"}
+
+
+def _shown(value) -> str:
+    """A slider value as the message line writes it: floats to two significant digits, ints whole."""
+    return f"{value:.2g}" if isinstance(value, float) else str(value)
+
+
+def dimmed(png: bytes, keep: float = 0.35) -> bytes:
+    """The PNG faded towards white (`keep` of its contrast): how a panel marks a figure that is not, or
+    not yet, the one for the sliders' values."""
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3]   # (height, width, 3) in [0, 1]
+    buffer = io.BytesIO()
+    matplotlib.image.imsave(buffer, 1 - keep * (1 - pixels), format="png")
+    return buffer.getvalue()
+
+
+#: printed above the figure a cell draws after a panel: the panel is live, that figure a copy of its first one
+STATIC_COPY = ("▼ A static copy of the panel's first figure, for reading without a kernel "
+               "(on GitHub, in a viewer); with a kernel, the panel above is the live one.")
+
+
+def static_copy_note() -> None:
+    """Print STATIC_COPY (call it first in a cell that draws a panel's first figure again)."""
+    print(STATIC_COPY)
 
 
 def figure_png(figure) -> bytes:
@@ -202,8 +242,10 @@ class TrainingPanel:
         self.known = {self._settings(): result} if result is not None else {}
         self.redraw_sliders = dict(redraw or {})
         self.message = widgets.HTML()
-        self.progress = widgets.Output()  # the progress bar of a retrain started by a slider
+        # the progress bar of a retrain started by a slider, in space kept for it: nothing below jumps
+        self.progress = widgets.Output(layout=widgets.Layout(min_height="1.6em"))
         self.figure = figure_view()
+        self.shown = None  # (settings, PNG) of the figure on screen, from the last setting that trained
         for slider in self.train_sliders.values():
             slider.add_class("nl-retrain")
             slider.observe(self._on_retrain, names="value")
@@ -227,6 +269,9 @@ class TrainingPanel:
     def _on_retrain(self, change=None):
         settings = self._settings()
         error = None
+        if change is not None and self.shown is not None:  # at once: the old figure faded, a message line
+            self.figure.value = dimmed(self.shown[1])
+            self._say("training …", colour="#555555")
         # from a slider, the progress bar shows in the panel; while the cell runs (change is None), in the
         # cell's own output: see the module docstring. (The Output widget would swallow errors.)
         with self.progress if change is not None else nullcontext():
@@ -238,9 +283,13 @@ class TrainingPanel:
             except (TrainingDiverged, ValueError) as caught:
                 error = caught
         if error is not None:
-            self._say(divergence_message(error))
-            self.figure.layout.display = "none"
             self.result = None
+            if self.shown is None:
+                self.figure.layout.display = "none"
+                self._say(divergence_message(error))
+            else:  # the last figure that trained stays, faded, and says which setting it shows
+                self.figure.value = dimmed(self.shown[1])
+                self._say(divergence_message(error, dict(self.shown[0])))
             return
         self._say("")
         self._on_redraw()
@@ -250,6 +299,7 @@ class TrainingPanel:
             return
         figure = self.draw(self.result, **{name: slider.value for name, slider in self.redraw_sliders.items()})
         show_figure(self.figure, figure)
+        self.shown = (self._settings(), bytes(self.figure.value))
 
-    def _say(self, text: str):
-        self.message.value = f"<span style='color:#B00020'>{text}</span>" if text else ""
+    def _say(self, text: str, colour: str = "#B00020"):
+        self.message.value = f"<span style='color:{colour}'>{text}</span>" if text else ""

@@ -76,3 +76,22 @@ def test_committed_executed_in_order_without_widget_state(path):
 def test_no_latex_rendering_dependency_and_no_runtime_install(path):
     sources = "".join("".join(cell["source"]) for cell in load(path)["cells"] if cell["cell_type"] == "code")
     assert "usetex" not in sources and "!pip" not in sources and "%pip" not in sources
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_a_saved_panel_says_what_it_is_where_widgets_do_not_run(path):
+    """GitHub and viewers show a widget output's text: a sentence, not `VBox(children=(FloatLogSlider(…`;
+    and the figure a cell draws after a panel says it is a static copy of the panel's first figure."""
+    cells = load(path)["cells"]
+    text = lambda lines: "".join(lines)  # noqa: E731
+    for index, cell in enumerate(cells):
+        widget_outputs = [output for output in cell.get("outputs", [])
+                          if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+        for output in widget_outputs:
+            assert text(output["data"]["text/plain"]).startswith("[Interactive panel:"), (path.name, index)
+        source = text(cell["source"])
+        if widget_outputs and ("TrainingPanel(" in source or "frozen_panel" in source):
+            copy = next(later for later in cells[index + 1:] if later["cell_type"] == "code")
+            assert text(copy["source"]).startswith("static_copy_note()"), (path.name, index)
+            assert any("A static copy of the panel's first figure" in text(output.get("text", []))
+                       for output in copy["outputs"]), (path.name, index)

@@ -86,7 +86,7 @@ def test_default_record_steps_are_dense_early_and_end_at_the_last_step():
 
 
 def test_divergence_stops_with_a_clear_message(protocol):
-    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+.*smaller"):
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+.*η = .* is too large for this network, try a smaller one"):
         train(protocol, width=20, scale=1.0, lr=200.0, steps=100, progress=False)
 
 

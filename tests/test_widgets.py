@@ -62,12 +62,18 @@ def test_training_sliders_recompute_with_the_panel_precision_and_redraw_sliders_
     assert widgets.PANEL_DTYPE == torch.float32
 
 
-def test_a_diverging_learning_rate_shows_a_message_and_no_figure(panel_and_calls):
+def test_a_diverging_learning_rate_keeps_the_last_figure_faded_and_names_a_rate_that_trained(panel_and_calls):
     panel, calls = panel_and_calls
+    panel.train_sliders["lr"].value = 1.0                    # trains (the Recorder diverges above 10)
+    good = bytes(panel.figure.value)
     drawn = len(calls.drawn)
     panel.train_sliders["lr"].value = 50.0
-    assert "diverged" in panel.message.value and "learning rate" in panel.message.value
+    message = panel.message.value
+    assert "Not updated" in message and "diverged" in message and "lr=" not in message
+    assert "last setting that trained: η = 1 (s = 0.001, d = 300, k = 3)" in message
+    assert "slider down to 1 or below" in message
     assert panel.result is None and len(calls.drawn) == drawn
+    assert bytes(panel.figure.value) == widgets.dimmed(good) and panel.figure.layout.display is None
     panel.redraw_sliders["step"].value = 1  # nothing to redraw: no error either
     assert len(calls.drawn) == drawn
     panel.train_sliders["lr"].value = 0.5
@@ -82,8 +88,8 @@ def test_the_figure_is_an_image_widget_not_an_output_capture(panel_and_calls):
     panel.figure.value = b""
     panel.train_sliders["scale"].value = 1e-2
     assert bytes(panel.figure.value).startswith(b"\x89PNG"), "a retrain did not put its figure in the view"
-    panel.train_sliders["lr"].value = 50.0  # diverges: the stale figure is hidden
-    assert panel.figure.layout.display == "none"
+    panel.train_sliders["lr"].value = 50.0  # diverges: the last figure stays, faded
+    assert panel.figure.layout.display is None and bytes(panel.figure.value).startswith(b"\x89PNG")
     panel.train_sliders["lr"].value = 0.5
     assert panel.figure.layout.display is None
     assert plt.get_fignums() == [], "the panel leaves its figures open"
@@ -142,3 +148,45 @@ def test_a_panel_says_what_was_wrong_with_an_argument(arguments, error, message)
 def test_a_step_slider_needs_a_history():
     with pytest.raises(TypeError, match="step_slider needs the History of a run"):
         widgets.step_slider(None)
+
+
+def test_a_panel_whose_first_setting_diverges_shows_the_message_and_no_figure():
+    calls = Recorder()
+    panel = widgets.TrainingPanel(toy_2d_task(), calls.draw, compute=calls.compute, lr=50.0, steps=50)
+    assert panel.figure.layout.display == "none" and calls.drawn == []
+    assert "Not updated" in panel.message.value and "Move the <b>learning rate η</b> slider down." in panel.message.value
+
+
+def test_a_retrain_fades_the_old_figure_and_says_it_is_training_before_it_computes(panel_and_calls):
+    panel, calls = panel_and_calls
+    old = bytes(panel.figure.value)
+    seen = {}
+
+    def compute(task, **settings):
+        seen.update(figure=bytes(panel.figure.value), message=panel.message.value)
+        return calls.compute(task, **settings)
+
+    panel.compute = compute
+    panel.train_sliders["scale"].value = 1e-2
+    assert seen["figure"] == widgets.dimmed(old) and "training …" in seen["message"]
+    assert panel.message.value == "" and bytes(panel.figure.value) != seen["figure"]
+
+
+def test_dimmed_fades_a_png_towards_white():
+    import io
+    fig, ax = plt.subplots(figsize=(1, 1), dpi=20)
+    fig.patch.set_facecolor("black")
+    png = widgets.figure_png(fig)
+    plt.close(fig)
+    faded = matplotlib.image.imread(io.BytesIO(widgets.dimmed(png, keep=0.35)), format="png")
+    assert faded.shape[:2] == (20, 20)
+    assert faded[0, 0, :3] * 255 == pytest.approx([0.65 * 255] * 3, abs=1)     # black → 65 % of the way to white
+
+
+def test_a_step_slider_moves_over_the_recorded_steps():
+    from neuronlab.training import train
+    history = train(toy_2d_task(), width=3, steps=200, progress=False)
+    slider = widgets.step_slider(history, value=57)
+    assert list(slider.options) == history.steps.tolist()
+    assert slider.value == history.steps[history.index(57)] and slider.value <= 57
+    assert widgets.step_slider(history).value == 200
