@@ -48,7 +48,7 @@ def plot_ticket_losses(runs, k: int, ax=None):
     ax.set_yscale("log")
     over = [f"{len(runs)} seeds"] * (len(runs) > 1) + [f"{runs[0].draws} random draws"] * (runs[0].draws > 1)
     ax.set(xlabel="step t", ylabel="training loss",
-           title=f"Retraining k={runs[0].ks[index]} neurons" + (f" ({', '.join(over)})" if over else ""))
+           title=f"Retraining k={runs[0].ks[index]} neurons" + (f"\n({', '.join(over)})" if over else ""))
     ax.legend(fontsize="small")
     return fig
 

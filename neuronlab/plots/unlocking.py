@@ -152,8 +152,7 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
     circle_ax.set(xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), title=f"ŵ at t={history.steps[index]} (arrow)")
     handles, labels = circle_ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    circle_ax.legend(unique.values(), unique.keys(), fontsize="x-small", loc="upper left", framealpha=0.9,
-                     bbox_to_anchor=(0, -0.14), ncols=2)
+    fig.legend(unique.values(), unique.keys(), fontsize="small", loc="outside lower left", ncols=3)
     W = history.weights[:, neuron]
     plot_angles_to_targets(history.steps, angle_to(W, old), angle_to(W, new),
                            None if event is None else event["step"], step, ax=angle_ax)

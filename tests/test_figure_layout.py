@@ -1,0 +1,168 @@
+"""Every figure of the course, drawn on real runs (CIFAR-10 cat vs dog, the 2-D toys, small widths), keeps
+its text inside the figure and never lets two texts of one axes overlap (titles, axis and tick labels,
+legends, annotations): what a learner reads must not be clipped or written over."""
+import itertools
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from neuronlab import clusters, compression, lottery, observables, plots, theory, widgets  # noqa: E402
+from neuronlab.data import cifar_task, toy_2d_task  # noqa: E402
+from neuronlab.toys import locked_neuron_toy  # noqa: E402
+from neuronlab.training import train  # noqa: E402
+
+
+def drawn_texts(fig):
+    """(owner, Text) for every text the figure draws: per axes its titles, axis labels, the tick labels of
+    the ticks inside its view, its texts and legend; then the figure's own texts, suptitle and legends."""
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        items = [ax.title, ax._left_title, ax._right_title, *ax.texts]
+        for axis in (ax.xaxis, ax.yaxis) if ax.axison else ():
+            items += [axis.label, axis.offsetText]
+            for tick in axis._update_ticks():
+                items += [label for label in (tick.label1, tick.label2) if label.get_visible()]
+        legend = ax.get_legend()
+        if legend is not None:
+            items += legend.get_texts() + [legend.get_title()]
+        for item in items:
+            if item.get_visible() and item.get_text().strip():
+                yield ax, item
+    for item in {*fig.texts, fig._suptitle, *(text for legend in fig.legends for text in legend.get_texts())} - {None}:
+        if item.get_visible() and item.get_text().strip():
+            yield fig, item
+
+
+def problems(fig, name: str) -> list[str]:
+    """Texts of `fig` outside it, and pairs of texts of one axes whose boxes overlap."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    found, boxes = [], []
+    for owner, text in drawn_texts(fig):
+        box = text.get_window_extent(renderer)
+        if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5:
+            found.append(f"{name}: {text.get_text()[:40]!r} outside the figure "
+                         f"({box.x0:.0f}, {box.y0:.0f}, {box.x1:.0f}, {box.y1:.0f} of {width:.0f}×{height:.0f})")
+        boxes.append((owner, text, box))
+    for (owner1, text1, box1), (owner2, text2, box2) in itertools.combinations(boxes, 2):
+        if owner1 is not owner2:
+            continue
+        overlap_w = min(box1.x1, box2.x1) - max(box1.x0, box2.x0)
+        overlap_h = min(box1.y1, box2.y1) - max(box1.y0, box2.y0)
+        if overlap_w > 1 and overlap_h > 1:
+            found.append(f"{name}: {text1.get_text()[:30]!r} overlaps {text2.get_text()[:30]!r}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def d():
+    """The runs and results the figures draw (the notebooks' kinds of data, smaller)."""
+    d = SimpleNamespace()
+    d.task = cifar_task()
+    d.h = train(d.task, width=60, steps=1000, progress=False)
+    d.toy = toy_2d_task()
+    d.th = train(d.toy, width=20, steps=1500, progress=False)
+    d.images = np.zeros((16, 32, 32, 3), np.uint8)
+    d.labels = d.h.clusters[-1]
+    d.sweep = compression.scale_sweep(d.task, [1e-4, 1e-3, 1e-2, 1e-1, 1.0], width=30, steps=300)
+    d.three = train(d.toy, width=3, steps=1, progress=False).final
+    d.released_task, d.released_params = locked_neuron_toy()
+    d.released = train(d.released_task, init=d.released_params, lr=0.02, steps=400, progress=False)
+    d.dense = train(d.task, width=60, steps=1000, progress=False,
+                    record_steps=observables.dense_record_steps(1000))
+    d.summary = observables.unlocking_summary(d.dense)
+    d.coarse = observables.unlocking_summary(d.dense, regular_every=20)
+    d.steps = d.dense.steps[:20]  # the first recorded steps, for the angle tracks
+    d.runs = [lottery.ticket_run(d.task, width=60, steps=600, ks=(5, 10, 20, 50), seed=seed, draws=2)
+              for seed in (0, 1)]
+    d.pred = lottery.race_predictions([r.history for r in d.runs], 10)
+    d.one = lottery.ticket_panel_run(d.task, k=10, width=60, steps=600)
+    d.report = compression.compress(d.h.final, d.task)
+    d.csweep = compression.compression_sweep(d.task, [1e-3, 1e-1], seeds=(0, 1), width=30, steps=300)
+    d.timeline = compression.principle_timeline(d.dense)
+    return d
+
+
+#: one entry per figure: what it is called and how it is drawn from the runs
+FIGURES = {
+    "plot_loss": lambda d: plots.plot_loss(d.h, step=50),
+    "plot_norm_products": lambda d: plots.plot_norm_products(d.h, step=50),
+    "plot_cosine_similarity": lambda d: plots.plot_cosine_similarity(d.h, 100),
+    "plot_race": lambda d: plots.plot_race(d.h, 50),
+    "plot_cluster_count": lambda d: plots.plot_cluster_count(d.h, step=50),
+    "plot_figure1": lambda d: plots.plot_figure1(d.h),
+    "plot_image_grid": lambda d: plots.plot_image_grid(d.images, titles=["cat"] * 8 + ["dog"] * 8),
+    "plot_training_overview": lambda d: plots.plot_training_overview(d.h, step=400),
+    "plot_toy_alignment": lambda d: plots.plot_toy_alignment(d.toy, d.th, 40),
+    "plot_toy_snapshots": lambda d: plots.plot_toy_snapshots(d.toy, d.th, (0, 40, 1500)),
+    "plot_toy_angles": lambda d: plots.plot_toy_angles(d.th, 40),
+    "plot_toy_panel": lambda d: plots.plot_toy_panel(d.toy, d.th, 40),
+    "plot_cosine_snapshots": lambda d: plots.plot_cosine_snapshots(d.h),
+    "plot_similarity_matrix": lambda d: plots.plot_similarity_matrix(
+        d.h.cos_sim[-1], clusters.cluster_order(d.labels), title="t=100: cos sim", label="cos sim"),
+    "plot_scale_sweep": lambda d: plots.plot_scale_sweep(d.sweep, current=(1e-3, 50.0)),
+    "plot_scale_regimes": lambda d: plots.plot_scale_regimes(d.sweep),
+    "plot_alignment_panel": lambda d: plots.plot_alignment_panel(d.h, 1000, 0.99, sweep=d.sweep),
+    "plot_patterns_and_targets": lambda d: plots.plot_patterns_and_targets(
+        d.toy, d.three, [0, 1, 2], names=["A (70°)", "B (−70°)", "C (110°)"]),
+    "plot_toy_unlocking": lambda d: plots.plot_toy_unlocking(d.released_task, d.released, step=60),
+    "plot_flip_rates": lambda d: plots.plot_flip_rates(
+        d.dense, {"10-step intervals": d.summary, "20-step intervals": d.coarse}),
+    "plot_unlocking_panel": lambda d: plots.plot_unlocking_panel(d.dense, d.summary, 300),
+    "plot_target_track": lambda d: plots.plot_target_track(
+        d.steps, np.linspace(80, 10, 20), np.linspace(30, 60, 20), np.linspace(0.1, 0.9, 20),
+        labels=("angle to its target at t=0", "angle to its target at t=100"), title="Neuron 7: its target moves"),
+    "plot_angles_to_targets": lambda d: plots.plot_angles_to_targets(
+        d.steps, np.linspace(80, 10, 20), np.linspace(30, 60, 20), event_step=40, step=60),
+    "plot_frozen_neuron": lambda d: plots.plot_frozen_neuron(theory.frozen_neuron_run(60)),
+    "plot_race_with_rank": lambda d: plots.plot_race_with_rank(d.h, 10),
+    "plot_race_steps": lambda d: plots.plot_race_steps(d.h, [0, 10, 25, 50]),
+    "plot_growth_rates": lambda d: plots.plot_growth_rates(d.h, [1, 9, 25, 50, 100]),
+    "plot_conservation_drift": lambda d: plots.plot_conservation_drift({"η=0.5 (protocol)": d.h, "η=2": d.h}),
+    "plot_rank_correlation": lambda d: plots.plot_rank_correlation(
+        d.h, [0, 1, 5, 10, 25, 50, 100, 200, 400, 1000], {"all neurons": None, "largest cluster": np.arange(10)}),
+    "plot_balance": lambda d: plots.plot_balance(d.h, {"all neurons": None, "top 10": np.arange(10)}),
+    "plot_race_at_step": lambda d: plots.plot_race_at_step(d.h, 50),
+    "plot_ticket_losses": lambda d: plots.plot_ticket_losses(d.runs, 10),
+    "plot_ticket_sizes misfit": lambda d: plots.plot_ticket_sizes(d.runs, "misfit"),
+    "plot_ticket_sizes final loss": lambda d: plots.plot_ticket_sizes(d.runs, "final loss"),
+    "plot_ticket_sizes test accuracy": lambda d: plots.plot_ticket_sizes(d.runs, "test accuracy"),
+    "plot_ticket_comparison": lambda d: plots.plot_ticket_comparison(d.runs, (5, 50)),
+    "plot_race_prediction overlap": lambda d: plots.plot_race_prediction(d.pred, "overlap", step=50),
+    "plot_race_prediction spearman": lambda d: plots.plot_race_prediction(d.pred, "spearman"),
+    "plot_final_norm_histogram": lambda d: plots.plot_final_norm_histogram(d.h),
+    "plot_initial_conditions": lambda d: plots.plot_initial_conditions(d.h),
+    "plot_lottery_panel": lambda d: widgets.lottery_view(d.one, 50),
+    "plot_merge_error": lambda d: plots.plot_merge_error(compression.merge_error_curve(d.h.final, d.task),
+                                                         current=0.99),
+    "plot_pruning": lambda d: plots.plot_pruning(d.report),
+    "plot_compression_sweep": lambda d: plots.plot_compression_sweep(d.csweep),
+    "plot_compression_panel": lambda d: widgets.compression_view(d.h, task=d.task, threshold=0.99),
+    "plot_compression_budget": lambda d: plots.plot_compression_budget(d.report),
+    "plot_principle_timeline": lambda d: plots.plot_principle_timeline(d.timeline),
+    "plot_protocol_synthesis": lambda d: plots.plot_protocol_synthesis(d.dense, d.report, d.timeline),
+}
+
+
+def test_every_plotting_function_is_drawn_here():
+    drawn = {name.split()[0] for name in FIGURES} | {"plot_lottery_panel", "plot_compression_panel"}
+    assert {name for name in dir(plots) if name.startswith("plot_")} <= drawn
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_no_text_is_clipped_or_written_over(d, name):
+    """At the notebooks' resolution (figure.dpi 80)."""
+    with plt.rc_context({"figure.dpi": 80}):
+        figure = FIGURES[name](d)
+    try:
+        assert problems(figure, name) == []
+    finally:
+        plt.close(figure)
