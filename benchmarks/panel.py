@@ -29,7 +29,7 @@ from neuronlab.training import train  # noqa: E402
 from neuronlab.widgets import TrainingPanel, step_slider, train_for_unlocking  # noqa: E402
 
 #: figure resolution the notebooks set (00 keeps matplotlib's default)
-NOTEBOOK_DPI = {"00": 100, "01": 80, "02": 80, "03": 80, "04": 80, "05": 80}
+NOTEBOOK_DPI = {"00": 100, "01": 100, "02": 100, "03": 100, "04": 100, "05": 100}
 
 
 def timed(action) -> float:
@@ -96,7 +96,8 @@ def main():
         line = (f"{name:15s} init scale 1e-3 -> 1e-2: first feedback {feedback:.2f} s, final figure {retrain:.2f} s "
                 f"(compute {panel.compute.seconds:.2f} s, draw and render {retrain - panel.compute.seconds:.2f} s)")
         for slider_name, slider in list(panel.train_sliders.items())[3:] + list(panel.redraw_sliders.items())[:1]:
-            new_value = slider.options[-1] if hasattr(slider, "options") else slider.min
+            options = list(slider.options) if hasattr(slider, "options") else [slider.min, slider.max]
+            new_value = options[0] if slider.value == options[-1] else options[-1]
             seconds = timed(lambda: setattr(slider, "value", new_value))
             if slider_name in panel.train_sliders:
                 slowest_training = max(slowest_training, seconds)

@@ -102,7 +102,7 @@ class Explorable:
     draw: Callable
     sliders: tuple[Slider, ...]
     fixed: tuple[Slider, ...] = ()
-    dpi: int = 80
+    dpi: int = 100  # as the notebooks draw them
 
     @property
     def key(self) -> str:

@@ -1,6 +1,6 @@
-"""Every figure of the course, drawn on real runs (CIFAR-10 cat vs dog, the 2-D toys, small widths), keeps
-its text inside the figure and never lets two texts of one axes overlap (titles, axis and tick labels,
-legends, annotations): what a learner reads must not be clipped or written over."""
+"""Every figure of the course, drawn on real runs (CIFAR-10 cat vs dog, the 2-D toys, small widths) at the
+notebooks' size, keeps its text (titles, axis and tick labels, legends, annotations) inside the figure,
+clear of other axes and legends, and never writes one text over another."""
 import itertools
 from types import SimpleNamespace
 
@@ -40,24 +40,32 @@ def drawn_texts(fig):
             yield fig, item
 
 
+def overlap(first, second) -> bool:
+    """Whether two window extents share more than a pixel in both directions."""
+    return (min(first.x1, second.x1) - max(first.x0, second.x0) > 1
+            and min(first.y1, second.y1) - max(first.y0, second.y0) > 1)
+
+
 def problems(fig, name: str) -> list[str]:
-    """Texts of `fig` outside it, and pairs of texts of one axes whose boxes overlap."""
+    """What a reader could not read: a text outside the figure, a text under another axes (a colour bar, a
+    neighbour) or under a legend that does not hold it, and two texts on top of each other."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    width, height = fig.bbox.width, fig.bbox.height
-    found, boxes = [], []
-    for owner, text in drawn_texts(fig):
-        box = text.get_window_extent(renderer)
-        if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5:
-            found.append(f"{name}: {text.get_text()[:40]!r} outside the figure "
-                         f"({box.x0:.0f}, {box.y0:.0f}, {box.x1:.0f}, {box.y1:.0f} of {width:.0f}×{height:.0f})")
-        boxes.append((owner, text, box))
-    for (owner1, text1, box1), (owner2, text2, box2) in itertools.combinations(boxes, 2):
-        if owner1 is not owner2:
-            continue
-        overlap_w = min(box1.x1, box2.x1) - max(box1.x0, box2.x0)
-        overlap_h = min(box1.y1, box2.y1) - max(box1.y0, box2.y0)
-        if overlap_w > 1 and overlap_h > 1:
+    found, boxes = [], [(owner, text, text.get_window_extent(renderer)) for owner, text in drawn_texts(fig)]
+    for owner, text, box in boxes:
+        if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > fig.bbox.width + 0.5 or box.y1 > fig.bbox.height + 0.5:
+            found.append(f"{name}: {text.get_text()[:40]!r} outside the figure")
+        for ax in fig.axes:
+            covering = ax is not owner and owner is not fig and ax.bbox.bounds != owner.bbox.bounds  # not a twin
+            if covering and ax.get_visible() and overlap(ax.bbox, box):
+                found.append(f"{name}: {text.get_text()[:30]!r} runs into another axes")
+        for legend in [ax.get_legend() for ax in fig.axes] + list(fig.legends):
+            if legend is not None and text not in [*legend.get_texts(), legend.get_title()] and \
+                    overlap(legend.get_window_extent(renderer), box):
+                found.append(f"{name}: a legend covers {text.get_text()[:30]!r}")
+    for (_, text1, box1), (_, text2, box2) in itertools.combinations(boxes, 2):
+        twin_copy = text1.get_text() == text2.get_text() and abs(box1.x0 - box2.x0) + abs(box1.y0 - box2.y0) < 1
+        if overlap(box1, box2) and not twin_copy:  # (a twin axes draws its tick labels where its twin does)
             found.append(f"{name}: {text1.get_text()[:30]!r} overlaps {text2.get_text()[:30]!r}")
     return found
 
@@ -91,6 +99,16 @@ def d():
     return d
 
 
+def three_matrices(d):
+    """Lesson 01's figure of three pairwise matrices side by side."""
+    fig, axes = plots.subplots(1, 3, figsize=(12.5, 4.2))
+    for ax, (name, cmap) in zip(axes, (("cos sim of weights (w, v)", "RdBu_r"), ("gating agreement", "viridis"),
+                                      ("cos sim of targets t̂", "RdBu_r"))):
+        plots.plot_similarity_matrix(d.h.cos_sim[-1], clusters.cluster_order(d.labels), ax=ax, title=name, cmap=cmap)
+    fig.suptitle("At t = 100, neurons ordered by their final cluster")
+    return fig
+
+
 #: one entry per figure: what it is called and how it is drawn from the runs
 FIGURES = {
     "plot_loss": lambda d: plots.plot_loss(d.h, step=50),
@@ -108,6 +126,7 @@ FIGURES = {
     "plot_cosine_snapshots": lambda d: plots.plot_cosine_snapshots(d.h),
     "plot_similarity_matrix": lambda d: plots.plot_similarity_matrix(
         d.h.cos_sim[-1], clusters.cluster_order(d.labels), title="t=100: cos sim", label="cos sim"),
+    "plot_similarity_matrix, three in a row": lambda d: three_matrices(d),
     "plot_scale_sweep": lambda d: plots.plot_scale_sweep(d.sweep, current=(1e-3, 50.0)),
     "plot_scale_regimes": lambda d: plots.plot_scale_regimes(d.sweep),
     "plot_alignment_panel": lambda d: plots.plot_alignment_panel(d.h, 1000, 0.99, sweep=d.sweep),
@@ -159,8 +178,8 @@ def test_every_plotting_function_is_drawn_here():
 
 @pytest.mark.parametrize("name", FIGURES)
 def test_no_text_is_clipped_or_written_over(d, name):
-    """At the notebooks' resolution (figure.dpi 80)."""
-    with plt.rc_context({"figure.dpi": 80}):
+    """At the notebooks' resolution (figure.dpi 100)."""
+    with plt.rc_context({"figure.dpi": 100}):
         figure = FIGURES[name](d)
     try:
         assert problems(figure, name) == []

@@ -9,7 +9,8 @@ that make those results live in the module of their idea (`observables`, `cluste
   lottery      lesson 04     compression  lesson 05
 """
 from .style import (  # noqa: F401
-    OKABE_ITO, SIGN_STYLE, MAGNITUDE_CMAP, axes_or_new, final_norm_colours, band,
+    COLUMN_WIDTH, OKABE_ITO, SIGN_STYLE, MAGNITUDE_CMAP, axes_or_new, band, column_size, final_norm_colours,
+    subplots,
 )
 from .overview import (  # noqa: F401
     plot_loss, plot_norm_products, plot_cosine_similarity, plot_race, plot_cluster_count, plot_figure1,

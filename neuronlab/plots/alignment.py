@@ -8,7 +8,7 @@ from ..model import Params
 from ..observables import target_direction
 from ..training import History
 from .overview import plot_cosine_similarity, spread_steps
-from .style import OKABE_ITO, SIGN_STYLE, axes_or_new
+from .style import OKABE_ITO, SIGN_STYLE, axes_or_new, subplots
 
 
 def _toy_state(task, history: History, step: int):
@@ -53,17 +53,18 @@ def plot_toy_alignment(task, history: History, step: int, ax=None, legend: bool 
     ax.set(xlim=(-1.75, 1.75), ylim=(-1.75, 1.75), aspect="equal", xlabel="x₁", ylabel="x₂",
            title=f"Neurons and their targets at t={history.steps[index]}")
     if legend:
-        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
     return fig
 
 
 def plot_toy_snapshots(task, history: History, steps):
     """`plot_toy_alignment` at several steps side by side, with one shared legend underneath."""
-    fig, axes = plt.subplots(1, len(steps), figsize=(4.3 * len(steps), 4.9), layout="constrained",
-                             squeeze=False)
+    fig, axes = subplots(1, len(steps), figsize=(4.3 * len(steps), 4.9), squeeze=False)
     for ax, step in zip(axes[0], steps):
         plot_toy_alignment(task, history, step, ax=ax, legend=False)
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=6, fontsize="small")
+        ax.set_title(f"t={history.steps[history.index(step)]}")
+    fig.suptitle("Neurons and their targets")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
     return fig
 
 
@@ -88,15 +89,15 @@ def plot_toy_angles(history: History, step: int | None = None, ax=None):
         ax.axvline(max(step, 0.5), color="k", linestyle=":", label=f"t={step}")
     ax.set(xlabel="step t (0 drawn at 0.5)", ylabel="angle of ŵ_α (degrees)", ylim=(-180, 180),
            yticks=np.arange(-180, 181, 90), title="Directions over training")
-    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
 def plot_toy_panel(task, history: History, step: int):
     """The toy lesson figure: arrows and targets at `step` (left), every neuron's angle over time (right)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.9), layout="constrained",
-                                      gridspec_kw={"width_ratios": [1, 1.25]})
-    plot_toy_alignment(task, history, step, ax=left)
+    fig, (left, right) = subplots(1, 2, figsize=(10.5, 5.6), gridspec_kw={"width_ratios": [1, 1.25]})
+    plot_toy_alignment(task, history, step, ax=left, legend=False)
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower left", ncol=3, fontsize="small")
     plot_toy_angles(history, step, ax=right)
     return fig
 
@@ -104,8 +105,7 @@ def plot_toy_panel(task, history: History, step: int):
 def plot_cosine_snapshots(history: History, steps=None, threshold: float = CLUSTER_THRESHOLD):
     """Figure 1b analogue: cosine-similarity matrices at several steps, all ordered by the final clusters."""
     steps = steps or spread_steps(history)
-    fig, axes = plt.subplots(1, len(steps), figsize=(2.6 * len(steps) + 0.8, 3.2), layout="constrained",
-                             squeeze=False)
+    fig, axes = subplots(1, len(steps), figsize=(2.6 * len(steps) + 0.8, 3.2), squeeze=False)
     order = cluster_order(find_clusters(history.cos_sim[-1], threshold))
     for ax, step in zip(axes[0], steps):
         index = history.index(step)
@@ -126,7 +126,7 @@ def plot_similarity_matrix(matrix: np.ndarray, order=None, ax=None, title: str =
     fig, ax = axes_or_new(ax, figsize=(4, 3.5))
     order = np.arange(len(matrix)) if order is None else np.asarray(order)
     image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-    ax.set(title=title, xlabel="neuron (ordered by final cluster)", ylabel="neuron")
+    ax.set(title=title, xlabel="neuron (by final cluster)", ylabel="neuron")
     fig.colorbar(image, ax=ax, label=label, shrink=0.8)
     return fig
 
@@ -152,7 +152,7 @@ def plot_scale_sweep(sweep: dict, current: tuple[float, float] | None = None, ax
     ax.yaxis.label.set_color(OKABE_ITO[4])
     twin.yaxis.label.set_color(OKABE_ITO[5])
     lines = ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
-    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize="x-small", loc="center left")
+    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize="small", loc="center left")
     return fig
 
 
@@ -171,7 +171,7 @@ def plot_scale_regimes(sweep: dict, ax=None):
     ax.yaxis.label.set_color(OKABE_ITO[2])
     twin.yaxis.label.set_color(OKABE_ITO[6])
     lines = ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
-    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize="x-small", loc="lower left")
+    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize="small", loc="lower left")
     return fig
 
 
@@ -179,8 +179,7 @@ def plot_alignment_panel(history: History, step: int, threshold: float = CLUSTER
     """The real-data panel: cosine-similarity matrix at `step` (left) and, with `sweep`, the scale sweep
     with this run's % of neurons in clusters at the end of training as a star (right)."""
     both = sweep is not None
-    fig, axes = plt.subplots(1, 2 if both else 1, figsize=(10, 3.8) if both else (4.6, 3.8),
-                             layout="constrained", squeeze=False)
+    fig, axes = subplots(1, 2 if both else 1, figsize=(10, 3.8) if both else (4.6, 3.8), squeeze=False)
     plot_cosine_similarity(history, step, ax=axes[0, 0], threshold=threshold)
     if sweep is not None:
         labels = find_clusters(history.cos_sim[-1], CLUSTER_THRESHOLD)

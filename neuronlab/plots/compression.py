@@ -9,7 +9,7 @@ from ..clusters import CLUSTER_THRESHOLD, cluster_order, find_clusters
 from ..compression import ALIGNED_COS, FROZEN_FRACTION, RACE_DECIDED_RHO, compression_budget
 from ..training import History
 from .overview import plot_cosine_similarity, plot_loss, plot_race
-from .style import OKABE_ITO, axes_or_new, band
+from .style import COLUMN_WIDTH, OKABE_ITO, axes_or_new, band, subplots
 
 
 #: line styles of the three ways to prune (see `compression.compress`)
@@ -32,7 +32,7 @@ _METRIC_LABELS = {"train_loss": ("training loss", "Training loss"),
 def _threshold_axis(ax):
     """x axis for thresholds drawn at 1 − threshold on a log scale, labelled with the thresholds."""
     ax.set_xscale("log")
-    ticks = np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5])
+    ticks = np.array([1e-1, 1e-3, 1e-5])  # 0.9, 0.999, 0.99999: more would not fit a narrow panel
     ax.set_xticks(ticks, [f"{1 - t:.{int(round(-np.log10(t)))}f}" for t in ticks])
     ax.minorticks_off()
     if not ax.xaxis_inverted():
@@ -60,7 +60,7 @@ def plot_merge_error(curve: dict, current: float | None = None, ax=None):
     ax.yaxis.label.set_color(OKABE_ITO[4])
     twin.yaxis.label.set_color("#A06A00")
     handles = [h for a in (ax, twin) for h in a.get_legend_handles_labels()[0]]
-    ax.legend(handles, [h.get_label() for h in handles], fontsize="x-small", loc="upper right")
+    ax.legend(handles, [h.get_label() for h in handles], fontsize="small", loc="upper right")
     return fig
 
 
@@ -68,7 +68,7 @@ def plot_pruning(report: dict, axes=None, metrics=("train_loss", "train_accuracy
     """Loss / accuracy against the number of neurons kept (from `compression.compress`): pruning by norm
     product, at random (mean of the seeds, min–max band) and after merging. One panel per metric."""
     if axes is None:
-        fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.6), layout="constrained",
+        fig, axes = subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.6),
                                  squeeze=False)
         axes = axes[0]
     fig = axes[0].figure
@@ -93,7 +93,7 @@ def plot_pruning(report: dict, axes=None, metrics=("train_loss", "train_accuracy
         ax.set_xscale("log")
         ylabel, title = _METRIC_LABELS[metric]
         ax.set(xlabel="neurons kept k", ylabel=ylabel, title=title)
-        ax.legend(fontsize="x-small", loc=_LEGEND_PLACE.get(metric, "best"))
+        ax.legend(fontsize="small", loc=_LEGEND_PLACE.get(metric, "best"))
     return fig
 
 
@@ -123,7 +123,7 @@ def plot_compression_sweep(sweep: dict, ax=None):
     ax.set_xscale("log")
     ax.set(xlabel="initialisation scale s", ylabel="neurons", ylim=(0, 1.08 * sweep["width"]),
            title="How far each network compresses")
-    ax.legend(fontsize="x-small", loc="upper left")
+    ax.legend(fontsize="small", loc="upper left")
     return fig
 
 
@@ -132,18 +132,19 @@ def plot_compression_panel(history: History, analysis: dict, threshold: float = 
     clusters at `threshold`, the merge error against the threshold, and the training loss of the pruned
     networks (by a_α, at random, after merging)."""
     report = analysis["report"]
-    fig, axes = plt.subplots(1, 3, figsize=(14.5, 4.0), layout="constrained")
-    plot_cosine_similarity(history, int(history.steps[-1]), ax=axes[0], threshold=threshold)
-    plot_merge_error(analysis["merge_curve"], current=threshold, ax=axes[1])
+    fig = plt.figure(figsize=(9.5, 8.2), layout="constrained")
+    panels = fig.subplot_mosaic([["cos", "merge"], ["cos", "prune"]])
+    plot_cosine_similarity(history, int(history.steps[-1]), ax=panels["cos"], threshold=threshold)
+    plot_merge_error(analysis["merge_curve"], current=threshold, ax=panels["merge"])
     change = report["after"]["train_loss"] - report["before"]["train_loss"]
-    axes[1].plot(1 - threshold, abs(change) if change != 0 else np.nan, "k*", markersize=12)
-    plot_pruning(report, axes=[axes[2]], metrics=("train_loss",))
+    panels["merge"].plot(1 - threshold, abs(change) if change != 0 else np.nan, "k*", markersize=12)
+    plot_pruning(report, axes=[panels["prune"]], metrics=("train_loss",))
     config, smallest = history.config, report["k_accuracy"]["merged"]
     pruned = ("the merged network has lost training accuracy" if smallest is None else
               f"merge + prune keeps the training accuracy with {smallest} neuron{'s' * (smallest != 1)}")
     fig.suptitle(f"s={config['scale']:g}, d={config['width']}, η={config['lr']:g}: merging at cos sim > "
                  f"{threshold:g} leaves {report['merged'].width} of {report['width']} neurons "
-                 f"(Δ training loss {change:.1e}); {pruned}", fontsize="medium")
+                 f"(Δ training loss {change:.1e});\n{pruned}")
     return fig
 
 
@@ -184,8 +185,7 @@ def plot_compression_budget(report: dict, ax=None):
             left += parts[name]
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    ax.legend(unique.values(), unique.keys(), fontsize="x-small", loc="upper center",
-              bbox_to_anchor=(0.5, -0.22), ncol=3)
+    ax.legend(unique.values(), unique.keys(), fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize="small")
     ax.invert_yaxis()
     ax.set(xlim=(0, report["width"]), xlabel="neurons of the trained network",
@@ -205,7 +205,7 @@ def plot_principle_timeline(timeline: dict, axes=None):
     clusters and gating flips; lower panel the loss and the total norm product Σ a_α; dotted lines at
     the events, shaded while the race is being decided and after the sizes froze."""
     if axes is None:
-        fig, axes = plt.subplots(2, 1, figsize=(9, 5.2), sharex=True, layout="constrained",
+        fig, axes = subplots(2, 1, figsize=(9, 5.2), sharex=True,
                                  height_ratios=(1.3, 1))
     fig = axes[0].figure
     top, bottom = axes
@@ -234,15 +234,15 @@ def plot_principle_timeline(timeline: dict, axes=None):
     for key, label in events:
         if timeline[key] is not None:
             bottom.annotate(f"{label}\nt={timeline[key]}", (max(timeline[key], 0.5), 1e-8), rotation=90,
-                            fontsize="x-small", ha="right", va="bottom", xytext=(-2, 0), textcoords="offset points")
+                            fontsize="small", ha="right", va="bottom", xytext=(-2, 0), textcoords="offset points")
     if timeline["race_decided"] is not None:
         top.text(np.sqrt(0.5 * max(timeline["race_decided"], 0.5)), 1.02, "race decided", ha="center", va="top",
-                 fontsize="x-small", color=OKABE_ITO[6])
+                 fontsize="small", color=OKABE_ITO[6])
     if timeline["frozen"] is not None:
         top.text(np.sqrt(timeline["frozen"] * steps[-1]), 1.02, "frozen:\nthen merge\nand prune", ha="center",
-                 va="top", fontsize="x-small")
-    top.legend(fontsize="x-small", loc="lower left", ncol=2)
-    bottom.legend(fontsize="x-small", loc="lower left")
+                 va="top", fontsize="small")
+    top.legend(fontsize="small", loc="lower left", ncol=2)
+    bottom.legend(fontsize="small", loc="lower left")
     bottom.set_ylim(1e-8, 3)
     return fig
 
@@ -255,15 +255,17 @@ def plot_protocol_synthesis(history: History, report: dict, timeline: dict, race
     (from `compression.principle_timeline`)."""
     if snapshot_steps is None:
         snapshot_steps = [step for step in (100, timeline["loss_halved"], int(history.steps[-1])) if step is not None]
-    fig = plt.figure(figsize=(16, 11), layout="constrained")
-    top, middle, bottom = fig.subfigures(3, 1, height_ratios=(1, 1, 1.5))
-    loss_ax, race_ax, budget_ax = top.subplots(1, 3, width_ratios=(1, 1, 1.4))
+    fig = plt.figure(figsize=(COLUMN_WIDTH, 15), layout="constrained")
+    top, middle, snapshots, bottom = fig.subfigures(4, 1, height_ratios=(1, 0.75, 1, 1.5))
+    loss_ax, race_ax = top.subplots(1, 2)
     plot_loss(history, ax=loss_ax)
     plot_race(history, race_step, ax=race_ax)
-    plot_compression_budget(report, ax=budget_ax)
+    plot_compression_budget(report, ax=middle.subplots())
     order = cluster_order(find_clusters(history.cos_sim[-1]))
-    for ax, step in zip(middle.subplots(1, len(snapshot_steps)), snapshot_steps):
-        plot_cosine_similarity(history, step, ax=ax, order=order)
+    matrices = snapshots.subplots(1, len(snapshot_steps), squeeze=False)[0]
+    for ax, step in zip(matrices, snapshot_steps):
+        plot_cosine_similarity(history, step, ax=ax, order=order, colorbar=False)
+    snapshots.colorbar(matrices[0].images[0], ax=matrices, label="cos sim", shrink=0.8)
     plot_principle_timeline(timeline, axes=bottom.subplots(2, 1, sharex=True, height_ratios=(1.3, 1)))
     return fig
 

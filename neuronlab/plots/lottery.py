@@ -6,7 +6,7 @@ import numpy as np
 from ..lottery import PREDICTORS, initial_conditions
 from ..observables import rank_correlation
 from ..training import History
-from .style import OKABE_ITO, SIGN_STYLE, axes_or_new, band
+from .style import OKABE_ITO, SIGN_STYLE, axes_or_new, band, subplots
 
 
 #: line styles of the four retrained tickets (see neuronlab.lottery.VARIANTS) and of the full network
@@ -95,14 +95,14 @@ def plot_ticket_sizes(runs, quantity: str = "misfit", ax=None):
         ax.axhline(0.5, color="0.6", linestyle="-", linewidth=0.8)
     ylabel, title = _TICKET_QUANTITIES[quantity]
     ax.set(xlabel="ticket size k (neurons)", ylabel=ylabel, title=title)
-    ax.legend(fontsize="x-small")
+    ax.legend(fontsize="small")
     return fig
 
 
 def plot_ticket_comparison(runs, ks=(5, 50)):
     """The lottery experiment in one figure: loss curves at two ticket sizes, training images left wrong
     and held-out accuracy against k (mean and min–max over the runs, one per seed, and random draws)."""
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.4), layout="constrained")
+    fig, axes = subplots(2, 2, figsize=(10, 7.4))
     for ax, k in zip(axes[0], ks):
         plot_ticket_losses(runs, k, ax=ax)
     plot_ticket_sizes(runs, "misfit", ax=axes[1, 0])
@@ -137,7 +137,7 @@ def plot_race_prediction(prediction: dict, quantity: str = "overlap", ax=None, s
         ax.set(ylabel="Spearman ρ with final a_α", ylim=(-0.2, 1.02), title="Rank correlation, all neurons")
     ax.set_xscale("log")
     ax.set_xlabel("step t at which the predictor is read (0 drawn at 0.5)")
-    ax.legend(fontsize="x-small", loc="best")
+    ax.legend(fontsize="small", loc="best")
     return fig
 
 
@@ -164,7 +164,7 @@ def plot_initial_conditions(history: History, names=("a(0)", "growing mode c₊�
     axes where the quantity is positive; marker and colour by the sign of the final v_α; the Spearman ρ
     with the final a_α in each title."""
     if axes is None:
-        fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 3.6), layout="constrained", squeeze=False)
+        fig, axes = subplots(1, len(names), figsize=(4.6 * len(names), 3.6), squeeze=False)
         axes = axes[0]
     fig = axes[0].figure
     values, final = initial_conditions(history), np.maximum(history.norm_product[-1], 1e-300)
@@ -189,10 +189,11 @@ def plot_lottery_panel(run, prediction: dict, step: int = 50):
     tickets' loss curves, and how well early quantities pick the final top-k (overlap) and rank all
     neurons (Spearman) against the step they are read at, with a line at `step`."""
     k = int(run.ks[0])
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.9), layout="constrained")
-    plot_ticket_losses(run, k, ax=axes[0])
-    axes[0].axvline(step, color="k", linewidth=0.8)
-    plot_race_prediction(prediction, "overlap", ax=axes[1], step=step)
-    plot_race_prediction(prediction, "spearman", ax=axes[2], step=step)
+    fig = plt.figure(figsize=(9.5, 7.8), layout="constrained")
+    panels = fig.subplot_mosaic([["loss", "loss"], ["overlap", "spearman"]])
+    plot_ticket_losses(run, k, ax=panels["loss"])
+    panels["loss"].axvline(step, color="k", linewidth=0.8)
+    plot_race_prediction(prediction, "overlap", ax=panels["overlap"], step=step)
+    plot_race_prediction(prediction, "spearman", ax=panels["spearman"], step=step)
     return fig
 

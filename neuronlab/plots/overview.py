@@ -6,7 +6,7 @@ from matplotlib.collections import LineCollection
 
 from ..clusters import CLUSTER_THRESHOLD, cluster_counts, cluster_order, count_clusters, find_clusters
 from ..training import History
-from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, final_norm_colours
+from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, final_norm_colours, subplots
 
 
 def plot_loss(history: History, step: int | None = None, ax=None):
@@ -125,8 +125,7 @@ def spread_steps(history: History, count: int = 4) -> list[int]:
 def plot_image_grid(images: np.ndarray, titles=None, columns: int = 8):
     """A grid of uint8 images (n, 32, 32, 3) with optional titles."""
     rows = int(np.ceil(len(images) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.3 * rows), layout="constrained",
-                             squeeze=False)
+    fig, axes = subplots(rows, columns, figsize=(1.2 * columns, 1.3 * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
@@ -138,7 +137,7 @@ def plot_image_grid(images: np.ndarray, titles=None, columns: int = 8):
 
 def plot_training_overview(history: History, step: int | None = None):
     """Loss curve and every neuron's norm product side by side, with a marker at `step`."""
-    fig, (loss_ax, norm_ax) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    fig, (loss_ax, norm_ax) = subplots(1, 2, figsize=(10, 3.6))
     plot_loss(history, step=step, ax=loss_ax)
     plot_norm_products(history, step=step, ax=norm_ax)
     return fig

@@ -1,11 +1,12 @@
 """Lesson 03, racing: the frozen-neuron closed forms, the race at a step, growth rates, balance."""
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from ..observables import conservation_drift, rank_correlation_over_time, recorded_growth_rates
 from ..training import History
 from .overview import plot_norm_products
-from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, final_norm_colours
+from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, final_norm_colours, subplots
 
 
 def plot_frozen_neuron(run: dict):
@@ -14,7 +15,7 @@ def plot_frozen_neuron(run: dict):
     (right, log scale) with its late-time asymptote a(0) e^{2kt} cos⁴(δ₀/2) (dashed). Time t = step · η."""
     t, lr, delta0_deg = run["t"], run["lr"], run["delta0_deg"]
     every = max((len(t) - 1) // 25, 1)
-    fig, (angle_ax, norm_ax) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    fig, (angle_ax, norm_ax) = subplots(1, 2, figsize=(9, 3.4))
     angle_ax.plot(t, np.degrees(run["closed_angle"]), color=OKABE_ITO[4], label="closed form")
     angle_ax.plot(t[::every], np.degrees(run["angle"][::every]), "o", color=OKABE_ITO[5], markersize=4,
                   fillstyle="none", label=f"simulation (η={lr:g})")
@@ -58,10 +59,10 @@ def plot_race_with_rank(history: History, step: int, neurons=None, ax=None, colo
 def plot_race_steps(history: History, steps, neurons=None):
     """`plot_race_with_rank` at several (early) steps side by side, one shared colour bar: the analogue
     of the paper's Figure 1c when `neurons` is the largest cluster."""
-    fig, axes = plt.subplots(1, len(steps), figsize=(3.1 * len(steps) + 1, 3.2), layout="constrained",
-                             squeeze=False)
+    fig, axes = subplots(1, len(steps), figsize=(3.1 * len(steps) + 1, 3.2), squeeze=False)
     for ax, step in zip(axes[0], steps):
         plot_race_with_rank(history, step, neurons=neurons, ax=ax, colorbar=False)
+        ax.xaxis.set_major_locator(MaxNLocator(3))  # narrow panels: three ticks keep their labels apart
     fig.colorbar(plt.cm.ScalarMappable(norm=final_norm_colours(history), cmap=MAGNITUDE_CMAP), ax=axes[0],
                  label="final a_α")
     return fig
@@ -86,7 +87,7 @@ def plot_growth_rates(history: History, steps, ax=None):
     ax.set_yscale("symlog", linthresh=0.01)
     ax.set(xlabel="predicted ȧ_α / a_α (per unit time; symlog)", ylabel="measured ȧ_α / a_α (symlog)",
            title="Growth rate: formula vs training")
-    ax.legend(fontsize="x-small", ncol=2)
+    ax.legend(fontsize="small", ncol=2)
     return fig
 
 
@@ -153,7 +154,7 @@ def plot_balance(history: History, groups=None, ax=None):
 def plot_race_at_step(history: History, step: int = 50):
     """Two panels at `step`: every neuron's a_α(t) with a line at t (left), and a_α against cos δ_α
     coloured by final a_α with the Spearman correlation in the title (right)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.6))
     plot_norm_products(history, step=step, ax=left)
     plot_race_with_rank(history, step, ax=right)
     return fig

@@ -19,14 +19,29 @@ SIGN_STYLE = {1: dict(color="#0072B2", marker="o", label="v > 0"),
 MAGNITUDE_CMAP = "viridis"
 
 
-plt.rcParams["text.usetex"] = False
+#: widest figure, in inches: a notebook column (about 950 px in JupyterLab at 1366 px with the file browser
+#: open) at the notebooks' 100 dpi, so that a figure is shown at its own size and its text at its point size
+COLUMN_WIDTH = 9.5
+#: the course's text sizes (points): the smallest, legends and tick labels, still about 9 pt on screen
+plt.rcParams.update({"text.usetex": False, "font.size": 11, "axes.titlesize": 11, "axes.labelsize": 10.5,
+                     "xtick.labelsize": 9.5, "ytick.labelsize": 9.5, "legend.fontsize": 9.5,
+                     "legend.title_fontsize": 9.5, "figure.titlesize": 11.5})
+
+
+def column_size(width: float, height: float) -> tuple[float, float]:
+    """(width, height) in inches, the width capped at COLUMN_WIDTH (the height kept: panels get narrower)."""
+    return min(width, COLUMN_WIDTH), height
+
+
+def subplots(*grid, figsize=(5, 3.5), **options):
+    """`plt.subplots` with a constrained layout and a figure no wider than a notebook column."""
+    return plt.subplots(*grid, figsize=column_size(*figsize), layout="constrained", **options)
 
 
 def axes_or_new(ax=None, figsize=(5, 3.5)):
     """The figure and axes to draw on: those of `ax`, or a new single-panel figure."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-        return fig, ax
+        return subplots(figsize=figsize)
     return ax.figure, ax
 
 

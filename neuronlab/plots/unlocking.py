@@ -6,7 +6,7 @@ from matplotlib.patches import Arc
 from ..clusters import cluster_order
 from ..observables import angle_to, first_unlocking, gating_pattern, gating_stack, recorded_targets, target_direction
 from ..training import History
-from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new
+from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, subplots
 
 
 def _draw_circle_samples(task, ax, size=40):
@@ -42,7 +42,7 @@ def plot_patterns_and_targets(task, params, neurons, ax=None, names=None):
                 linestyle="none", label=f"{name}: active on {gating[neuron].sum()} samples; ★ = its target")
     limit = 1.35 + 0.22 * len(neurons)
     ax.set(xlim=(-limit, limit), ylim=(-limit, limit), title="Gating pattern (arc) → target (★)")
-    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=1)
     return fig
 
 
@@ -108,8 +108,7 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
     """The locked-neuron toy: the path of ŵ on the circle with its old and new targets, and its angles to
     both over time (the pattern change marked). Returns a Figure with two panels."""
 
-    fig, (circle_ax, angle_ax) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained",
-                                              gridspec_kw=dict(width_ratios=(1, 1.3)))
+    fig, (circle_ax, angle_ax) = subplots(1, 2, figsize=(10, 4.8), gridspec_kw=dict(width_ratios=(1, 1.3)))
     step = int(history.steps[-1]) if step is None else step
     index = history.index(step)
     X, y = task.X_train, task.y_train
@@ -120,8 +119,8 @@ def plot_toy_unlocking(task, history: History, step: int | None = None, neuron: 
                              zorder=2)
     colour_bar_ax = circle_ax.inset_axes([0.06, 0.07, 0.4, 0.035])    # inside, in the empty lower left
     fig.colorbar(path, cax=colour_bar_ax, orientation="horizontal")
-    colour_bar_ax.set_title("path of ŵ: step t", fontsize="x-small")
-    colour_bar_ax.tick_params(labelsize="x-small")
+    colour_bar_ax.set_title("path of ŵ: step t", fontsize="small")
+    colour_bar_ax.tick_params(labelsize="small")
     circle_ax.annotate("", xy=1.05 * directions[index], xytext=(0, 0),
                        arrowprops=dict(arrowstyle="-|>", color="k", linewidth=1.8))
     event = first_unlocking(history, X, y, neuron)
@@ -166,7 +165,9 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     summary: `observables.unlocking_summary(history)`. A vertical line marks `step` in every panel.
     """
     steps, flips = summary["steps"], summary["flips"]
-    fig, (rate_ax, raster_ax, agree_ax) = plt.subplots(1, 3, figsize=(14, 4), layout="constrained")
+    fig = plt.figure(figsize=(9.5, 7.6), layout="constrained")
+    panels = fig.subplot_mosaic([["rate", "rate"], ["raster", "agree"]])
+    rate_ax, raster_ax, agree_ax = panels["rate"], panels["raster"], panels["agree"]
     interval = int(np.clip(np.searchsorted(steps, step, side="left") - 1, 0, len(flips) - 1))
     # (a) flip rate and loss
     mids = steps[1:]
@@ -186,7 +187,7 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
                 title=f"({steps[interval]}, {steps[interval + 1]}]: {flips[interval].sum()} flips, "
                       f"{summary['changed'][interval]} neurons")
     lines = rate_ax.get_legend_handles_labels()[0] + loss_ax.get_legend_handles_labels()[0]
-    rate_ax.legend(lines, [line.get_label() for line in lines], fontsize="x-small", loc="upper right")
+    rate_ax.legend(lines, [line.get_label() for line in lines], fontsize="small", loc="upper right")
     # (b) raster: flips per neuron and interval, neurons ordered by final cluster
     order = cluster_order(summary["labels"])
     shown = on_grid
@@ -211,6 +212,6 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     agree_ax.axvline(max(step, 1), color="k", linewidth=0.8)
     agree_ax.set(xlabel="step t (0 drawn at 1)", ylabel="fraction of samples on the same side", ylim=(0.25, 1.02),
                  title="Gating agreement of pairs of neurons")
-    agree_ax.legend(fontsize="x-small", loc="lower right")
+    agree_ax.legend(fontsize="small", loc="lower right")
     return fig
 
