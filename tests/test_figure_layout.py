@@ -124,6 +124,7 @@ FIGURES = {
     "plot_toy_angles": lambda d: plots.plot_toy_angles(d.th, 40),
     "plot_toy_panel": lambda d: plots.plot_toy_panel(d.toy, d.th, 40),
     "plot_cosine_snapshots": lambda d: plots.plot_cosine_snapshots(d.h),
+    "plot_cosine_snapshots, five steps": lambda d: plots.plot_cosine_snapshots(d.h, [0, 100, 200, 400, 1000]),
     "plot_similarity_matrix": lambda d: plots.plot_similarity_matrix(
         d.h.cos_sim[-1], clusters.cluster_order(d.labels), title="t=100: cos sim", label="cos sim"),
     "plot_similarity_matrix, three in a row": lambda d: three_matrices(d),

@@ -110,12 +110,13 @@ def plot_cosine_snapshots(history: History, steps=None, threshold: float = CLUST
     for ax, step in zip(axes[0], steps):
         index = history.index(step)
         image = ax.imshow(history.cos_sim[index][np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1,
-                          interpolation="nearest")
+                          interpolation="antialiased")
         n_clusters, clustered = count_clusters(find_clusters(history.cos_sim[index], threshold))
         ax.set_title(f"t={history.steps[index]}: {n_clusters} clusters,\n{clustered} neurons in them",
                      fontsize="small")
-        ax.set_xlabel("neuron (by final cluster)")
-    axes[0, 0].set_ylabel("neuron (by final cluster)")
+        ax.set_xlabel("neuron")
+    axes[0, 0].set_ylabel("neuron")
+    fig.supxlabel("neurons ordered by their final cluster", fontsize="medium")
     fig.colorbar(image, ax=axes[0], label="cos sim of (w, v)", shrink=0.85)
     return fig
 
@@ -125,7 +126,7 @@ def plot_similarity_matrix(matrix: np.ndarray, order=None, ax=None, title: str =
     """Any (d, d) pairwise matrix as an image, rows and columns permuted by `order`."""
     fig, ax = axes_or_new(ax, figsize=(4, 3.5))
     order = np.arange(len(matrix)) if order is None else np.asarray(order)
-    image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    image = ax.imshow(matrix[np.ix_(order, order)], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="antialiased")
     ax.set(title=title, xlabel="neuron (by final cluster)", ylabel="neuron")
     fig.colorbar(image, ax=ax, label=label, shrink=0.8)
     return fig

@@ -55,7 +55,7 @@ def plot_cosine_similarity(history: History, step: int, ax=None, order=None,
     index = history.index(step)
     order = cluster_order(find_clusters(history.cos_sim[-1], threshold)) if order is None else order
     image = ax.imshow(history.cos_sim[index][np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1,
-                      interpolation="nearest")
+                      interpolation="antialiased")
     n_clusters, clustered = count_clusters(find_clusters(history.cos_sim[index], threshold))
     ax.set(title=f"t={history.steps[index]}\n{n_clusters} clusters, {clustered} neurons in them",
            xlabel="neuron (ordered by final cluster)", ylabel="neuron")
