@@ -215,6 +215,12 @@ def _numpy(tensor) -> np.ndarray:
     return tensor.detach().to(device="cpu", dtype=torch.float64).numpy()
 
 
+def rounded(value: float) -> str:
+    """A setting as the sliders show it, to two significant digits without an exponent: 79.43 → "79",
+    100 → "100", 0.0316 → "0.032"."""
+    return f"{float(f'{value:.2g}'):g}"
+
+
 def _check_finite(losses, initial_losses, step: int, lr: float):
     """Raise TrainingDiverged if a loss (a float, or one per network) is non-finite or has exploded."""
     if np.all(losses <= DIVERGENCE_FACTOR * initial_losses):  # False for NaN: cheap, it runs every step
@@ -223,7 +229,7 @@ def _check_finite(losses, initial_losses, step: int, lr: float):
     worst = np.argmax(np.where(np.isfinite(losses), losses / initial_losses, np.inf))
     raise TrainingDiverged(
         f"Training diverged at step {step}: the loss reached {losses[worst]:.3g} (it started at "
-        f"{initial_losses[worst]:.3g}): the learning rate η = {lr:.2g} is too large for this network, try a smaller one."
+        f"{initial_losses[worst]:.3g}): the learning rate η = {rounded(lr)} is too large for this network, try a smaller one."
     )
 
 

@@ -33,7 +33,7 @@ from IPython.display import display
 from . import compression, lottery, observables, plots
 from .data import check_task
 from .model import check_positive, check_seed, check_whole, check_width
-from .training import History, TrainingDiverged, train
+from .training import History, TrainingDiverged, rounded, train
 
 #: every slider's label takes the same width, so that all tracks start at one place and have one length
 SLIDER_STYLE = {"description_width": "210px"}
@@ -148,7 +148,7 @@ SYMBOLS = {"scale": "s", "width": "d", "lr": "η"}
 
 def _shown(value) -> str:
     """A slider value as the message line writes it: floats to two significant digits, ints whole."""
-    return f"{value:.2g}" if isinstance(value, float) else str(value)
+    return rounded(value) if isinstance(value, float) else str(value)
 
 
 def dimmed(png: bytes, keep: float = 0.35) -> bytes:

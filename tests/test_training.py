@@ -199,3 +199,13 @@ def test_the_random_draws_reject_a_negative_seed():
             draw()
     with pytest.raises(ValueError, match="seed must be at least 0"):
         toy_2d_task(seed=-3)
+
+
+def test_settings_are_written_as_the_sliders_show_them():
+    from neuronlab.training import rounded
+    assert [rounded(value) for value in (79.4328, 100.0, 0.0316, 0.5, 1.778e-3)] == ["79", "100", "0.032", "0.5", "0.0018"]
+
+
+def test_a_divergence_names_the_learning_rate_rounded(toy):
+    with pytest.raises(TrainingDiverged, match=r"the learning rate η = 79 is too large"):
+        train(toy, width=20, scale=1.0, lr=79.4328, steps=200, progress=False)
