@@ -2,7 +2,8 @@
 
 Compute once, then scrub: moving a training slider (init scale s, width d, learning rate η) retrains;
 moving a redraw slider (a time step, a threshold, …) only redraws from the recorded history.
-A setting that diverges shows a short message in the panel instead of a traceback.
+While a slider retrains, the old figure is faded and the message line says so; a setting that diverges
+keeps the last figure that trained, faded, and says which setting it shows, instead of a traceback.
 
 Sliders retrain in single precision (`PANEL_DTYPE`), which halves the time a change takes; the
 notebooks' printed numbers, and the panels' first figures, come from double-precision runs.
