@@ -79,6 +79,20 @@ def plot_target_track(steps, angle_old, angle_ref, cos_delta, labels, ax=None, t
     return fig
 
 
+def _with_loss(ax, history: History, headroom: float, linestyle, half_style):
+    """The training loss on a twin of `ax` (right axis, 0 to `headroom` × the first loss) and the
+    loss-halving step marked on `ax`; returns the twin, whose legend entries the caller merges."""
+    loss_ax = ax.twinx()
+    loss_ax.plot(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], linestyle=linestyle,
+                 label="train loss")
+    loss_ax.set(ylim=(0, headroom * history.loss[0]))
+    loss_ax.set_ylabel("train loss", color=OKABE_ITO[4])
+    half = history.loss_half_step
+    if half is not None:
+        ax.axvline(half, color="0.4", linestyle=half_style, label=f"loss halved (t={half})")
+    return loss_ax
+
+
 def plot_flip_rates(history: History, summaries: dict, ax=None):
     """Flips per step on the regular grid of several `unlocking_summary`s ({label: summary}, e.g. 10- and
     20-step intervals), next to the training loss, with the loss-halving step marked."""
@@ -91,13 +105,7 @@ def plot_flip_rates(history: History, summaries: dict, ax=None):
         on_grid = ends <= summary["grid_end"]
         ax.plot(ends[on_grid], summary["rate"][on_grid], markersize=3, label=label, **style)
         grid_end = max(grid_end, summary["grid_end"])
-    loss_ax = ax.twinx()
-    loss_ax.plot(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], linestyle=":", label="train loss")
-    loss_ax.set(ylim=(0, 1.05 * history.loss[0]))
-    loss_ax.set_ylabel("train loss", color=OKABE_ITO[4])
-    half = history.loss_half_step
-    if half is not None:
-        ax.axvline(half, color="0.4", linestyle=(0, (1, 3)), label=f"loss halved (t={half})")
+    loss_ax = _with_loss(ax, history, headroom=1.05, linestyle=":", half_style=(0, (1, 3)))
     ax.set(xlabel="step t (end of the interval)", ylabel="flips per step, all neurons", xlim=(0, grid_end), ylim=(0, None))
     handles = ax.get_legend_handles_labels()[0] + loss_ax.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], fontsize="small", loc="upper right")
@@ -174,13 +182,7 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     on_grid = mids <= max(summary["grid_end"], mids[0])
     rate_ax.plot(mids[on_grid], summary["rate"][on_grid], color=OKABE_ITO[5], marker="o",
                      markersize=3, label=f"flips per step, all neurons (intervals of {mids[0] - steps[0]} steps)")
-    loss_ax = rate_ax.twinx()
-    loss_ax.plot(np.arange(len(history.loss)), history.loss, color=OKABE_ITO[4], linestyle="--", label="train loss")
-    loss_ax.set(ylim=(0, 1.35 * history.loss[0]))
-    loss_ax.set_ylabel("train loss", color=OKABE_ITO[4])
-    half = history.loss_half_step
-    if half is not None:
-        rate_ax.axvline(half, color="0.4", linestyle=":", label=f"loss halved (t={half})")
+    loss_ax = _with_loss(rate_ax, history, headroom=1.35, linestyle="--", half_style=":")
     rate_ax.axvline(step, color="k", linewidth=0.8)
     rate_ax.set(xlabel="step t", ylabel="flips per step", xlim=(0, summary["grid_end"] or steps[-1]),
                 ylim=(0, 1.35 * summary["rate"][on_grid].max()),
