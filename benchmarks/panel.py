@@ -1,6 +1,7 @@
 """Time how fast each notebook's CIFAR-10 panel answers a slider change on the reference protocol.
 
-    python benchmarks/panel.py
+    python benchmarks/panel.py            # on this machine as it is
+    python benchmarks/panel.py --binder   # as in a mybinder.org session: one CPU core, 1.5 GB of memory
 
 For the real-data panel of each lesson (built as the notebook builds it, headless, at the notebook's
 figure resolution), moves the initialisation-scale slider from 1e-3 to 1e-2 (a retrain: d=300 neurons,
@@ -11,7 +12,19 @@ first feedback (the faded figure and the "training …" line), to the final figu
 compute and drawing; next to `train()` alone in float64 and float32, measured in the same run. Each
 change includes rendering the figure to PNG, as the panel does. Last line:
 `slowest: training X s, redraw Y s, float32 protocol training Z s`.
+
+`--binder` reruns the same measurement under a mybinder.org session's limits. CPU: the process
+re-executes itself pinned to one core and sets torch to one thread (training already runs on one,
+`training.ROWSPACE_THREADS`); a header line names the core and thread count. Memory is measured, not
+enforced: before the last line it prints the peak resident memory (`ru_maxrss`, which also covers the
+imports before the re-execution) against the 1.5 GB limit, and it exits non-zero if that was exceeded.
+Binder's limit counts resident memory; an address-space limit (RLIMIT_AS) would fail for the wrong
+reason, since torch reserves far more virtual memory than it uses.
 """
+import argparse
+import os
+import resource
+import sys
 import time
 from functools import partial
 
@@ -30,6 +43,8 @@ from neuronlab.widgets import TrainingPanel, step_slider, train_for_unlocking  #
 
 #: figure resolution the notebooks set (00 keeps matplotlib's default)
 NOTEBOOK_DPI = {"00": 100, "01": 100, "02": 100, "03": 100, "04": 100, "05": 100}
+#: memory limit of a mybinder.org session, in GB (10^9 bytes)
+BINDER_MEMORY_GB = 1.5
 
 
 def timed(action) -> float:
@@ -72,7 +87,29 @@ def panels(task, history):
                                           result=history, redraw={"threshold": threshold()})
 
 
-def main():
+def emulate_binder_cpu() -> str:
+    """Pin this process to one CPU core and torch to one thread; returns the header line saying so.
+
+    With more than one core allowed, re-executes the script on its last core (the new process inherits
+    the affinity and imports torch on it), so this must run before anything is printed.
+    """
+    cores = os.sched_getaffinity(0)
+    if len(cores) > 1:
+        os.sched_setaffinity(0, {max(cores)})
+        os.execv(sys.executable, sys.orig_argv)
+    torch.set_num_threads(1)
+    (core,) = os.sched_getaffinity(0)
+    return (f"Binder emulation (1 CPU core, {BINDER_MEMORY_GB} GB memory): pinned to CPU core {core} "
+            f"of {os.cpu_count()}, torch threads: {torch.get_num_threads()}")
+
+
+def peak_memory_gb() -> float:
+    """Peak resident memory of this process so far, in GB (`ru_maxrss` is in kilobytes on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+
+
+def measure() -> tuple[float, float, float]:
+    """Print each panel's line; returns (slowest training, slowest redraw, float32 protocol training) in s."""
     task = cifar_task()
     for dtype in (torch.float64, panels_module.PANEL_DTYPE):
         seconds = min(timed(lambda: train(task, dtype=dtype, progress=False)) for _ in range(2))
@@ -106,8 +143,25 @@ def main():
             kind = "retrain" if slider_name in panel.train_sliders else "redraw only"
             line += f"; {slider_name} slider ({kind}): {seconds:.2f} s"
         print(line)
+    return slowest_training, slowest_redraw, float32_training
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binder", action="store_true",
+                        help=f"emulate a mybinder.org session: one CPU core, {BINDER_MEMORY_GB} GB of memory")
+    binder = parser.parse_args().binder
+    if binder:
+        print(emulate_binder_cpu())
+    slowest_training, slowest_redraw, float32_training = measure()
+    if binder:
+        peak = peak_memory_gb()
+        print(f"Binder emulation: peak resident memory {peak:.2f} GB of the {BINDER_MEMORY_GB} GB limit")
     print(f"slowest: training {slowest_training:.2f} s, redraw {slowest_redraw:.2f} s, "
           f"float32 protocol training {float32_training:.2f} s")
+    if binder and peak > BINDER_MEMORY_GB:
+        sys.exit(f"Binder emulation: peak resident memory {peak:.2f} GB exceeds the {BINDER_MEMORY_GB} GB "
+                 "of a mybinder.org session, which would be killed.")
 
 
 if __name__ == "__main__":
