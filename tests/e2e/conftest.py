@@ -57,6 +57,8 @@ LAB_SETTINGS = {
 
 _SCREENSHOTS: list[Path] = []
 _TIMINGS: list[tuple[str, float]] = []
+# (notebook, what changed, "training" or "redraw", first feedback s or None, final figure s)
+_PANEL_TIMINGS: list[tuple[str, str, str, float | None, float]] = []
 
 
 def pytest_configure(config):
@@ -66,11 +68,24 @@ def pytest_configure(config):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not (_SCREENSHOTS or _TIMINGS):
+    if not (_SCREENSHOTS or _TIMINGS or _PANEL_TIMINGS):
         return
     terminalreporter.write_sep("-", "e2e browser test")
     for name, seconds in _TIMINGS:
         terminalreporter.write_line(f"{seconds:6.1f} s  {name}")
+    if _PANEL_TIMINGS:
+        # The learner's side of benchmarks/panel.py; reported, never asserted (the machine is noisy).
+        terminalreporter.write_line(
+            "panel slider changes, from the slider action (the widget update sent) to the first feedback "
+            "(the message line or the figure first changed) and to the final figure (the panel last changed):")
+        for notebook, what, kind, feedback, final in _PANEL_TIMINGS:
+            first = "none (the panel did not change)" if feedback is None else f"{feedback:.2f} s"
+            terminalreporter.write_line(
+                f"  {notebook} {what} ({kind}): first feedback {first}, final figure {final:.2f} s")
+        slowest = {kind: max((t[4] for t in _PANEL_TIMINGS if t[2] == kind), default=None)
+                   for kind in ("training", "redraw")}
+        terminalreporter.write_line("browser slowest: " + ", ".join(
+            f"{kind} " + ("n/a" if s is None else f"{s:.2f} s") for kind, s in slowest.items()))
     if _SCREENSHOTS:
         terminalreporter.write_line(f"screenshots in {screenshot_dir()}:")
         for path in _SCREENSHOTS:
@@ -112,6 +127,11 @@ def record_screenshot(path: Path) -> None:
 
 def record_timing(name: str, seconds: float) -> None:
     _TIMINGS.append((name, seconds))
+
+
+def record_panel_timings(notebook: str, timings) -> None:
+    """`timings`: (what changed, "training" or "redraw", first feedback s or None, final figure s)."""
+    _PANEL_TIMINGS.extend((notebook, *t) for t in timings)
 
 
 def _free_port() -> int:
@@ -319,11 +339,12 @@ def lab_server():
 
 
 class Artifacts:
-    """What the tests hand to the terminal summary: screenshots and per-notebook timings."""
+    """What the tests hand to the terminal summary: screenshots, per-notebook and panel timings."""
 
     screenshot_dir = staticmethod(screenshot_dir)
     record_screenshot = staticmethod(record_screenshot)
     record_timing = staticmethod(record_timing)
+    record_panel_timings = staticmethod(record_panel_timings)
     unavailable = staticmethod(unavailable)  # skip locally, fail under CI=true
 
 

@@ -51,16 +51,27 @@ JS_APP_READY = """() => {
 }"""
 
 # Wait for the document and session, and follow the kernel's messages:
-# - `sent`: ids of the widget "update" messages this page sent (a slider moved);
+# - `sent`: ids of the widget "update" messages this page sent (a slider moved), `sentAt`: when
+#   (performance.now(), ms);
 # - `inflight`: requests the kernel is busy with (ipykernel 7 may handle widget messages
 #   concurrently, so one "idle" does not mean all work is done), `done`: those it finished;
 # - `errors`: every error message, including tracebacks raised in widget callbacks (those would
-#   only reach JupyterLab's log console, not a cell).
+#   only reach JupyterLab's log console, not a cell);
+# - `watch` (set by JS_WATCH before a slider change) and `poll()`, called by the polls that wait
+#   for the change: `watch.first` is when a poll first saw the panel's message line or figure differ.
 JS_SETUP = """async () => {
   const panel = window.jupyterapp.shell.currentWidget;
   await panel.context.ready;
   await panel.sessionContext.ready;
-  const state = window.__nlE2E = {sent: [], inflight: {}, done: {}, errors: []};
+  const state = window.__nlE2E = {sent: [], sentAt: [], inflight: {}, done: {}, errors: [],
+                                  watch: null};
+  state.poll = () => {
+    const w = state.watch;
+    if (!w || w.first !== null) return;
+    const msg = w.panel.querySelector('.nl-message'), img = w.panel.querySelector(w.selector);
+    if ((msg ? msg.textContent : null) !== w.msg || (img ? img.getAttribute('src') : null) !== w.src)
+      w.first = performance.now();
+  };
   const hook = () => {
     const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
     if (!kernel || kernel.__nlHooked) return;
@@ -68,8 +79,10 @@ JS_SETUP = """async () => {
     kernel.anyMessage.connect((_, args) => {
       const msg = args.msg, data = msg.content && msg.content.data;
       if (args.direction === 'send' && msg.header.msg_type === 'comm_msg' && data
-          && data.method === 'update')
+          && data.method === 'update') {
         state.sent.push(msg.header.msg_id);
+        state.sentAt.push(performance.now());
+      }
     });
     kernel.iopubMessage.connect((_, msg) => {
       const type = msg.header.msg_type;
@@ -153,6 +166,7 @@ FIGURE = "img.nl-figure, .jp-OutputArea-output img"
 # an Image widget gets a new blob: URL on every update, even with the same picture.
 JS_PANEL_STATE = """async (p, selector) => {
   const img = p.querySelector(selector), st = window.__nlE2E;
+  st.poll();
   let print = null;
   if (img && img.getAttribute('src')) {
     try {
@@ -163,6 +177,23 @@ JS_PANEL_STATE = """async (p, selector) => {
     } catch (e) { print = img.getAttribute('src'); }  // a blob: URL revoked in the meantime
   }
   return [print, st.sent.length, Object.keys(st.inflight).length];
+}"""
+
+# Before a slider change: note the panel's message text and figure src (for `poll()`); returns
+# (widget updates sent so far, the page's clock in ms).
+JS_WATCH = """(p, selector) => {
+  const st = window.__nlE2E, msg = p.querySelector('.nl-message'), img = p.querySelector(selector);
+  st.watch = {panel: p, selector, msg: msg ? msg.textContent : null,
+              src: img ? img.getAttribute('src') : null, first: null};
+  return [st.sent.length, performance.now()];
+}"""
+
+# After it: (when a poll first saw the panel change, when the first widget update was sent), in ms
+# of the page's clock, each null if none.
+JS_WATCH_RESULT = """(n) => {
+  const st = window.__nlE2E, w = st.watch;
+  st.watch = null;
+  return [w ? w.first : null, n < st.sentAt.length ? st.sentAt[n] : null];
 }"""
 
 JS_PANEL_TRACEBACKS = """(panel) => [...panel.querySelectorAll(
@@ -257,10 +288,12 @@ class Slider:
 class Panel:
     """One ``.nl-panel`` on the page, driven through its sliders' handles and readouts."""
 
-    def __init__(self, page, index: int):
+    def __init__(self, page, index: int, timings: list | None = None):
         self.page = page
         self.index = index
         self.loc = page.locator(".nl-panel").nth(index)
+        # (what, "training" or "redraw", first feedback s or None, final figure s) per slider change
+        self.timings = [] if timings is None else timings
 
     def sliders(self, kind: str) -> list[Slider]:
         labels = self.loc.locator(f".{kind}").evaluate_all(
@@ -351,14 +384,19 @@ class Panel:
         """Apply `action`, wait until the kernel has handled it and the figure has settled.
 
         Returns {"changed": bool (the slider's value changed), "before"/"after": image srcs,
-        "message": nl-message text, "errors": new kernel errors + panel tracebacks}.
+        "message": nl-message text, "errors": new kernel errors + panel tracebacks, "seconds":
+        until the panel last changed, "feedback": until its message line or figure first changed
+        (None if neither did)}, both from the slider action (the widget update sent), and appends
+        the two timings to `self.timings`. The first change is noted by the polls that wait anyway.
         """
         page = self.page
-        t0 = time.monotonic()
         before_value = self.readout(s)
         before_src = self.image_src()
-        before_sent = page.evaluate("() => window.__nlE2E.sent.length")
         before_errors = len(kernel_errors(page))
+        t_ask = time.monotonic()
+        before_sent, page_ms = self.loc.evaluate(JS_WATCH, FIGURE)
+        t0 = time.monotonic()
+        page_clock = (t_ask + t0) / 2 - page_ms / 1000  # + the page's performance.now() / 1000
         action()
         deadline = time.monotonic() + 2
         while self.readout(s) == before_value and time.monotonic() < deadline:
@@ -367,11 +405,11 @@ class Panel:
         if after_value == before_value:
             return {"changed": False, "before": before_src, "after": before_src,
                     "message": self.message(), "errors": [], "value": after_value,
-                    "seconds": time.monotonic() - t0}
+                    "seconds": time.monotonic() - t0, "feedback": None}
         # The kernel has finished the widget update(s) sent since, and all other work ...
         try:
             page.wait_for_function(
-                "(n) => { const st = window.__nlE2E; return st.sent.length > n"
+                "(n) => { const st = window.__nlE2E; st.poll(); return st.sent.length > n"
                 " && st.sent.slice(n).every(id => st.done[id])"
                 " && Object.keys(st.inflight).length === 0; }",
                 arg=before_sent, timeout=WIDGET_TIMEOUT_S * 1000, polling=50,
@@ -399,9 +437,16 @@ class Panel:
                 state, stable_since = now, time.monotonic()
         src = state[0]
         errors = kernel_errors(page)[before_errors:] + self.tracebacks()
+        first_ms, sent_ms = page.evaluate(JS_WATCH_RESULT, before_sent)
+        if sent_ms is not None:  # the slider action: the widget update sent, not the typing before it
+            t0 = page_clock + sent_ms / 1000
         # seconds: until the panel last changed (the figure appeared), not counting the settle wait
+        seconds = stable_since - t0
+        feedback = None if first_ms is None else min(max(page_clock + first_ms / 1000 - t0, 0.0), seconds)
+        self.timings.append((f"panel {self.index + 1}: {s.label} {before_value}→{after_value}",
+                             "training" if s.kind == "nl-retrain" else "redraw", feedback, seconds))
         return {"changed": True, "before": before_src, "after": src, "message": self.message(),
-                "errors": errors, "value": after_value, "seconds": stable_since - t0}
+                "errors": errors, "value": after_value, "seconds": seconds, "feedback": feedback}
 
 
 def nudge(panel: Panel, s: Slider, what: str) -> dict:
@@ -418,8 +463,15 @@ def nudge(panel: Panel, s: Slider, what: str) -> dict:
         result = panel.change(s, lambda: panel.press(s, far), what)
         result["before"] = first["before"]
         result["errors"] = first["errors"] + result["errors"]
+        if first["feedback"] is None and result["feedback"] is not None:
+            result["feedback"] += first["seconds"]
         result["seconds"] += first["seconds"]
     return result
+
+
+def timing(result: dict) -> str:
+    feedback = "none" if result["feedback"] is None else f"{result['feedback']:.2f} s"
+    return f"first feedback {feedback}, final figure {result['seconds']:.2f} s"
 
 
 def assert_new_image(result: dict, what: str) -> None:
@@ -450,13 +502,13 @@ def exercise_panel(panel: Panel, log: list[str], shot_stem: Path, artifacts) -> 
         s = next((s for s in retrain if not LR_LABEL.search(s.label)), retrain[0])
         result = nudge(panel, s, f"{name}, retrain {s.label!r}")
         assert_new_image(result, f"{name}: retrain {s.label!r}")
-        log.append(f"{name}: retrain {s.label}={result['value']}: {result['seconds']:.1f} s")
+        log.append(f"{name}: retrain {s.label}={result['value']}: {timing(result)}")
     # 2. One redraw-only slider.
     if redraw:
         s = redraw[0]
         result = nudge(panel, s, f"{name}, redraw {s.label!r}")
         assert_new_image(result, f"{name}: redraw {s.label!r}")
-        log.append(f"{name}: redraw {s.label}={result['value']}: {result['seconds']:.1f} s")
+        log.append(f"{name}: redraw {s.label}={result['value']}: {timing(result)}")
 
     # 3. Robustness: extreme values, then the original values again.
     lr = panel.find("nl-retrain", LR_LABEL)
@@ -520,6 +572,7 @@ def run_in_browser(notebook: Path, interface: str, chromium_browser, lab_server,
     rel = notebook.relative_to(REPO).as_posix()
     stem = rel.replace("/", "__").removesuffix(".ipynb") + ("" if interface == "JupyterLab" else "-notebook7")
     log: list[str] = []
+    panel_timings: list[tuple] = []  # Panel.timings of every panel exercised
     t_start = time.monotonic()
     context = chromium_browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(WIDGET_TIMEOUT_S * 1000)
@@ -575,7 +628,7 @@ def run_in_browser(notebook: Path, interface: str, chromium_browser, lab_server,
         if notebook == FIXTURE:
             assert n_panels >= 2, "the fixture notebook has two .nl-panel widgets"
         for i in range(n_panels):
-            exercise_panel(Panel(page, i), log, e2e_artifacts.screenshot_dir() / stem,
+            exercise_panel(Panel(page, i, panel_timings), log, e2e_artifacts.screenshot_dir() / stem,
                            e2e_artifacts)
     except BaseException:
         try:
@@ -593,6 +646,8 @@ def run_in_browser(notebook: Path, interface: str, chromium_browser, lab_server,
         log.append(f"close page, shut kernel down: {time.monotonic() - t_close:.1f} s")
         seconds = time.monotonic() - t_start
         e2e_artifacts.record_timing(f"{rel} ({interface})", seconds)
+        e2e_artifacts.record_panel_timings(
+            notebook.stem + ("" if interface == "JupyterLab" else f" ({interface})"), panel_timings)
         print(f"\n[e2e] {rel} ({interface}): {seconds:.1f} s")
         for line in log:
             print(f"[e2e]   {line}")
