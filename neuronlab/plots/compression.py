@@ -2,14 +2,13 @@
 of the principles and the whole protocol in one figure."""
 import warnings
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from ..clusters import CLUSTER_THRESHOLD, cluster_order, find_clusters
 from ..compression import ALIGNED_COS, FROZEN_FRACTION, RACE_DECIDED_RHO, compression_budget
 from ..training import History
 from .overview import plot_cosine_similarity, plot_loss, plot_race
-from .style import COLUMN_WIDTH, OKABE_ITO, axes_or_new, band, subplots
+from .style import COLUMN_WIDTH, OKABE_ITO, axes_or_new, band, figure, subplots
 
 
 #: line styles of the three ways to prune (see `compression.compress`)
@@ -132,7 +131,7 @@ def plot_compression_panel(history: History, analysis: dict, threshold: float = 
     clusters at `threshold`, the merge error against the threshold, and the training loss of the pruned
     networks (by a_α, at random, after merging)."""
     report = analysis["report"]
-    fig = plt.figure(figsize=(9.5, 8.2), layout="constrained")
+    fig = figure(figsize=(9.5, 8.2))
     panels = fig.subplot_mosaic([["cos", "merge"], ["cos", "prune"]])
     plot_cosine_similarity(history, int(history.steps[-1]), ax=panels["cos"], threshold=threshold)
     plot_merge_error(analysis["merge_curve"], current=threshold, ax=panels["merge"])
@@ -255,7 +254,7 @@ def plot_protocol_synthesis(history: History, report: dict, timeline: dict, race
     (from `compression.principle_timeline`)."""
     if snapshot_steps is None:
         snapshot_steps = [step for step in (100, timeline["loss_halved"], int(history.steps[-1])) if step is not None]
-    fig = plt.figure(figsize=(COLUMN_WIDTH, 15), layout="constrained")
+    fig = figure(figsize=(COLUMN_WIDTH, 15))
     top, middle, snapshots, bottom = fig.subfigures(4, 1, height_ratios=(1, 0.75, 1, 1.5))
     loss_ax, race_ax = top.subplots(1, 2)
     plot_loss(history, ax=loss_ax)

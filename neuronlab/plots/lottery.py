@@ -1,12 +1,11 @@
 """Lesson 04, lottery tickets: retrained tickets against k, early predictors of the final top k,
 initial conditions."""
-import matplotlib.pyplot as plt
 import numpy as np
 
 from ..lottery import PREDICTORS, initial_conditions
 from ..observables import rank_correlation
 from ..training import History
-from .style import OKABE_ITO, SIGN_STYLE, axes_or_new, band, subplots
+from .style import OKABE_ITO, SIGN_STYLE, axes_or_new, band, figure, subplots
 
 
 #: line styles of the four retrained tickets (see neuronlab.lottery.VARIANTS) and of the full network
@@ -189,7 +188,7 @@ def plot_lottery_panel(run, prediction: dict, step: int = 50):
     tickets' loss curves, and how well early quantities pick the final top-k (overlap) and rank all
     neurons (Spearman) against the step they are read at, with a line at `step`."""
     k = int(run.ks[0])
-    fig = plt.figure(figsize=(9.5, 7.8), layout="constrained")
+    fig = figure(figsize=(9.5, 7.8))
     panels = fig.subplot_mosaic([["loss", "loss"], ["overlap", "spearman"]])
     plot_ticket_losses(run, k, ax=panels["loss"])
     panels["loss"].axvline(step, color="k", linewidth=0.8)

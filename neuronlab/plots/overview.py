@@ -6,7 +6,7 @@ from matplotlib.collections import LineCollection
 
 from ..clusters import CLUSTER_THRESHOLD, cluster_counts, cluster_order, count_clusters, find_clusters
 from ..training import History
-from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, final_norm_colours, subplots
+from .style import MAGNITUDE_CMAP, CourseFigure, OKABE_ITO, axes_or_new, final_norm_colours, subplots
 
 
 def plot_loss(history: History, step: int | None = None, ax=None):
@@ -103,7 +103,7 @@ def plot_figure1(history: History, early_step: int = 50, snapshot_steps=None):
     cost more than the drawing itself."""
     snapshot_steps = snapshot_steps or spread_steps(history)
     with plt.rc_context({"axes.titley": 1.0}):  # titles at a fixed height: no search for free space
-        fig = plt.figure(figsize=(4 * len(snapshot_steps), 7.5))
+        fig = plt.figure(figsize=(4 * len(snapshot_steps), 7.5), FigureClass=CourseFigure)
         top = fig.add_gridspec(1, len(snapshot_steps), left=0.05, right=0.92, top=0.87, bottom=0.55, wspace=0.25)
         bottom = fig.add_gridspec(1, 3, left=0.05, right=0.98, top=0.42, bottom=0.08, wspace=0.28)
         order = cluster_order(find_clusters(history.cos_sim[-1]))

@@ -6,6 +6,8 @@ also differ by style or marker, so that no information is carried by colour alon
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 #: Okabe & Ito (2008) colour-blind-safe palette
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -33,9 +35,48 @@ def column_size(width: float, height: float) -> tuple[float, float]:
     return min(width, COLUMN_WIDTH), height
 
 
+#: a log axis spanning more decades than this is drawn with ticks at decades only
+MAX_MINOR_TICK_DECADES = 3
+
+
+class CourseFigure(Figure):
+    """A Figure that, just before drawing, leaves the log axes spanning more than MAX_MINOR_TICK_DECADES
+    decades without minor ticks: there they are too dense to read, and their hundreds of tick artists
+    took about half of a panel's drawing time."""
+
+    def draw(self, renderer):
+        for ax in _all_axes(self):
+            for axis in (ax.xaxis, ax.yaxis):
+                if _decades(axis) > MAX_MINOR_TICK_DECADES:
+                    axis.set_minor_locator(NullLocator())
+        super().draw(renderer)
+
+
+def _all_axes(figure) -> list:
+    """The axes of `figure` and of its subfigures, at any depth."""
+    return figure.axes + [ax for sub in figure.subfigs for ax in _all_axes(sub)]
+
+
+def _decades(axis) -> float:
+    """How many decades a log or symlog axis spans (0 for a linear one). For symlog, from its linear
+    threshold to the largest |limit|."""
+    scale, (low, high) = axis.get_scale(), sorted(np.abs(axis.get_view_interval()))
+    if scale == "symlog":
+        low = axis.get_transform().linthresh
+    if scale not in ("log", "symlog") or low <= 0 or high <= low:
+        return 0.0
+    return float(np.log10(high / low))
+
+
+def figure(figsize=(5, 3.5), layout="constrained", **options):
+    """`plt.figure` for the course: a CourseFigure no wider than a notebook column, constrained layout."""
+    return plt.figure(figsize=column_size(*figsize), layout=layout, FigureClass=CourseFigure, **options)
+
+
 def subplots(*grid, figsize=(5, 3.5), **options):
-    """`plt.subplots` with a constrained layout and a figure no wider than a notebook column."""
-    return plt.subplots(*grid, figsize=column_size(*figsize), layout="constrained", **options)
+    """`plt.subplots` with a constrained layout, a CourseFigure no wider than a notebook column."""
+    return plt.subplots(*grid, figsize=column_size(*figsize), layout="constrained", FigureClass=CourseFigure,
+                        **options)
 
 
 def axes_or_new(ax=None, figsize=(5, 3.5)):

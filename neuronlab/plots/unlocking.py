@@ -6,7 +6,7 @@ from matplotlib.patches import Arc
 from ..clusters import cluster_order
 from ..observables import angle_to, first_unlocking, gating_pattern, gating_stack, recorded_targets, target_direction
 from ..training import History
-from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, subplots
+from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, figure, subplots
 
 
 def _draw_circle_samples(task, ax, size=40):
@@ -173,7 +173,7 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     summary: `observables.unlocking_summary(history)`. A vertical line marks `step` in every panel.
     """
     steps, flips = summary["steps"], summary["flips"]
-    fig = plt.figure(figsize=(9.5, 7.6), layout="constrained")
+    fig = figure(figsize=(9.5, 7.6))
     panels = fig.subplot_mosaic([["rate", "rate"], ["raster", "agree"]])
     rate_ax, raster_ax, agree_ax = panels["rate"], panels["raster"], panels["agree"]
     interval = int(np.clip(np.searchsorted(steps, step, side="left") - 1, 0, len(flips) - 1))
