@@ -222,11 +222,12 @@ def compress(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_rando
                 k_accuracy=k_accuracy, k_loss=k_loss, loss_target=loss_target)
 
 
-def threshold_analysis(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_random: int = 5) -> dict:
+def threshold_analysis(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_random: int = 5,
+                       merge_curve: dict | None = None) -> dict:
     """What the compression panel shows at one threshold: {"report": `compress` at `threshold`,
-    "merge_curve": `merge_error_curve` over all thresholds}."""
+    "merge_curve": `merge_error_curve` over all thresholds (pass it when already computed for `params`)}."""
     return {"report": compress(params, task, threshold, n_random=n_random),
-            "merge_curve": merge_error_curve(params, task)}
+            "merge_curve": merge_error_curve(params, task) if merge_curve is None else merge_curve}
 
 
 #: the per-run numbers of `compression_sweep`

@@ -186,3 +186,41 @@ def test_no_text_is_clipped_or_written_over(d, name):
         assert problems(figure, name) == []
     finally:
         plt.close(figure)
+
+
+#: the panels' redraw sliders: (figure at one slider value, the same figure at another)
+REDRAWS = {
+    "00 step": lambda d, step: plots.plot_training_overview(d.h, step=step),
+    "01 step": lambda d, step: plots.plot_alignment_panel(d.h, step, 0.99),
+    "01 threshold": lambda d, threshold: plots.plot_alignment_panel(d.h, 1000, threshold),
+    "02 step": lambda d, step: plots.plot_unlocking_panel(d.dense, d.summary, step),
+    "03 step": lambda d, step: plots.plot_race_at_step(d.h, step),
+    "04 step": lambda d, step: widgets.lottery_view(d.one, step),
+    "05 threshold": lambda d, threshold: widgets.compression_view(d.h, task=d.task, threshold=threshold),
+}
+#: the two values each redraw is drawn at: the ends of the sliders' ranges
+REDRAW_VALUES = {"step": (0, 1000), "threshold": (0.9, 0.999)}
+
+
+@pytest.mark.parametrize("name", REDRAWS)
+def test_a_redraw_keeps_its_layout_and_its_text_readable(d, name):
+    """A redraw slider's figure reuses the layout of the figure shown (TrainingPanel): drawn at the other
+    end of the slider's range with that layout, it is as readable, and its axes lie within 6 pixels of
+    where a freshly solved layout puts them."""
+    first, second = REDRAW_VALUES[name.split()[1]]
+    with plt.rc_context({"figure.dpi": 100}):
+        shown, solved, reused = figure_at(d, name, first), figure_at(d, name, second), figure_at(d, name, second)
+    try:
+        solved.canvas.draw()
+        shown.canvas.draw()
+        assert plots.style.apply_layout(reused, plots.style.layout_of(shown))
+        assert problems(reused, name) == []
+        for fresh, kept in zip(solved.axes, reused.axes):
+            assert np.abs(fresh.bbox.extents - kept.bbox.extents).max() < 6, (name, fresh.get_title())
+    finally:
+        for figure in (shown, solved, reused):
+            plt.close(figure)
+
+
+def figure_at(d, name, value):
+    return REDRAWS[name](d, value)

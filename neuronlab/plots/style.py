@@ -45,16 +45,47 @@ class CourseFigure(Figure):
     took about half of a panel's drawing time."""
 
     def draw(self, renderer):
-        for ax in _all_axes(self):
+        for ax in all_axes(self):
             for axis in (ax.xaxis, ax.yaxis):
                 if _decades(axis) > MAX_MINOR_TICK_DECADES:
                     axis.set_minor_locator(NullLocator())
         super().draw(renderer)
 
 
-def _all_axes(figure) -> list:
+def all_axes(figure) -> list:
     """The axes of `figure` and of its subfigures, at any depth."""
-    return figure.axes + [ax for sub in figure.subfigs for ax in _all_axes(sub)]
+    return figure.axes + [ax for sub in figure.subfigs for ax in all_axes(sub)]
+
+
+def layout_of(figure) -> tuple:
+    """(size in inches, every axes' position, the positions of the figure's super title and labels) of a
+    drawn figure, in figure fractions: to draw another figure of the same make without solving its layout
+    again (`apply_layout`)."""
+    return (tuple(figure.get_size_inches()), [ax.get_position() for ax in figure.axes],
+            [text.get_position() if text is not None else None for text in _super_texts(figure)])
+
+
+def _super_texts(figure) -> list:
+    """The figure's suptitle, supxlabel and supylabel (None where it has none): constrained layout moves them."""
+    return [figure._suptitle, figure._supxlabel, figure._supylabel]
+
+
+def apply_layout(figure, layout) -> bool:
+    """Place the axes of `figure` where `layout` (from `layout_of`) had them and switch its layout engine
+    off. Returns False, changing nothing, unless the figure has the same size, number of axes and super
+    texts (and no subfigures, whose own boxes the layout does not hold)."""
+    size, positions, text_positions = layout
+    texts = _super_texts(figure)
+    if (figure.subfigs or tuple(figure.get_size_inches()) != size or len(figure.axes) != len(positions)
+            or [text is None for text in texts] != [position is None for position in text_positions]):
+        return False
+    figure.set_layout_engine("none")
+    for ax, position in zip(figure.axes, positions):
+        ax.set_position(position)
+    for text, position in zip(texts, text_positions):
+        if text is not None:
+            text.set_position(position)
+    return True
 
 
 def _decades(axis) -> float:
