@@ -19,8 +19,9 @@ from neuronlab.classroom import NotebookRunner
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 #: the kernelspec of the course environment's kernel (`jupyter kernelspec list`: python3)
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-#: text fallback of the trainer's progress bar (a transient widget that a saved notebook would show frozen)
-PROGRESS_BAR = re.compile(r"^training d=\d+:\s+\d+%")
+#: text fallback of the course's progress bars (`training.progress_bar`: transient widgets that a saved
+#: notebook would show frozen)
+PROGRESS_BAR = re.compile(r"^training [^:]+:\s+\d+%")
 
 
 #: what a saved widget output says where widgets do not run (GitHub, nbviewer, a kernel without them)

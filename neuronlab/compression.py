@@ -10,7 +10,7 @@ from .clusters import (CLUSTER_THRESHOLD, cluster_fraction, cluster_order, clust
 from .model import Params, accuracy, check_k, check_seed, forward, loss
 from .observables import (cosine_similarity_matrix, flip_counts, gating_stack, norm_product,
                           rank_correlation_over_time, rotation_and_growth)
-from .training import TrainingDiverged, train
+from .training import TrainingDiverged, progress_bar, train
 
 
 def merge_cluster(params: Params, members) -> tuple[np.ndarray, float]:
@@ -71,7 +71,7 @@ def scale_sweep(task, scales, *, width: int = 300, lr: float = 0.5, steps: int =
     keys = ("scale", "n_clusters", "clustered", "fraction", "initial_output", "w_norm", "v_size", "rotation",
             "growth", "final_loss", "diverged")
     columns = {key: [] for key in keys}
-    for scale in scales:
+    for scale in _runs(scales, "scales"):
         try:
             history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed,
                             record_steps=[0, steps], progress=False, cluster_threshold=threshold)
@@ -251,22 +251,29 @@ def compression_sweep(task, scales, seeds=(0,), *, width: int = 300, lr: float =
     sweep = {name: np.full(shape, np.nan) for name in SWEEP_COLUMNS}
     sweep.update(scale=np.asarray(scales, dtype=float), seed=np.asarray(seeds), width=width,
                  loss_target=loss_target, diverged=np.zeros(shape, dtype=bool))
-    for i, scale in enumerate(scales):
-        for j, seed in enumerate(seeds):
-            try:
-                history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed,
-                                record_steps=[0, steps], progress=False)
-            except TrainingDiverged:
-                sweep["diverged"][i, j] = True
-                continue
-            report = compress(history.final, task, threshold, n_random=0, loss_target=loss_target)
-            values = (report["clustered"], report["merged"].width,
-                      report["after"]["train_loss"] - report["before"]["train_loss"],
-                      report["k_accuracy"]["norm"], report["k_accuracy"]["merged"],
-                      report["k_loss"]["norm"], report["k_loss"]["merged"], history.loss[-1])
-            for name, value in zip(SWEEP_COLUMNS, values):
-                sweep[name][i, j] = np.nan if value is None else value
+    for i, j in _runs(list(np.ndindex(shape)), "runs"):
+        try:
+            history = train(task, width=width, scale=scales[i], lr=lr, steps=steps, seed=seeds[j],
+                            record_steps=[0, steps], progress=False)
+        except TrainingDiverged:
+            sweep["diverged"][i, j] = True
+            continue
+        report = compress(history.final, task, threshold, n_random=0, loss_target=loss_target)
+        values = (report["clustered"], report["merged"].width,
+                  report["after"]["train_loss"] - report["before"]["train_loss"],
+                  report["k_accuracy"]["norm"], report["k_accuracy"]["merged"],
+                  report["k_loss"]["norm"], report["k_loss"]["merged"], history.loss[-1])
+        for name, value in zip(SWEEP_COLUMNS, values):
+            sweep[name][i, j] = np.nan if value is None else value
     return sweep
+
+
+def _runs(items: list, what: str):
+    """Yield `items`, one training run each, under one progress bar ("training 9 scales")."""
+    with progress_bar(f"training {len(items)} {what}", len(items)) as bar:
+        for item in items:
+            yield item
+            bar.update()
 
 
 def text_table(headers, rows) -> str:

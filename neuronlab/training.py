@@ -298,9 +298,7 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
     recorded = set(_record_steps(record_steps, steps).tolist())
     run = _train_rowspace if method == "rowspace" else _train_textbook
     start = time.perf_counter()
-    bar = tqdm(total=steps, desc=f"training d={init.width}", delay=0 if progress else 1.0,
-               disable=progress is False, leave=False, mininterval=0.5)
-    with bar, _torch_threads(threads):
+    with progress_bar(f"training d={init.width}", steps, progress) as bar, _torch_threads(threads):
         losses, records, final = run(task, init, lr, steps, recorded, dtype, device, bar)
     seconds = time.perf_counter() - start
     config = dict(task=task.name, width=init.width, scale=scale, lr=lr, steps=steps, seed=seed,
@@ -341,13 +339,14 @@ def _rowspace_loop(task, inits, lr, steps, recorded, dtype, device, bar):
     return losses, records, state.weights()
 
 
-def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=torch.float64, device="cpu"):
+def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=torch.float64, device="cpu",
+               progress: bool | None = None):
     """Train m independent networks on `task` at once, by full-batch gradient descent.
 
     Exactly `train` (row-space method) for each network, but all networks share one matrix product
     per step, which makes many small retrainings (lottery tickets) cheap. Nothing is recorded.
     Returns (losses (m, T+1): training loss before each step and after the last, finals: m Params).
-    Raises ValueError for invalid arguments and TrainingDiverged if any network's loss blows up.
+    progress: as for `train`. Raises ValueError for invalid arguments and TrainingDiverged if any network's loss blows up.
     """
     task, lr, steps = check_task(task), check_positive("lr (learning rate)", lr), _check_steps(steps)
     if not isinstance(inits, (list, tuple)) or not all(isinstance(params, Params) for params in inits):
@@ -356,10 +355,17 @@ def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=tor
         raise ValueError("train_many needs at least one network in inits.")
     for params in inits:
         _check_init(params, task)
-    bar = tqdm(disable=True)
-    with _torch_threads(ROWSPACE_THREADS):
+    with progress_bar(f"training {len(inits)} networks", steps, progress) as bar, _torch_threads(ROWSPACE_THREADS):
         losses, _, finals = _rowspace_loop(task, inits, lr, steps, set(), dtype, device, bar)
     return losses, finals
+
+
+def progress_bar(description: str, total: int, progress: bool | None = None):
+    """The course's progress bar over `total` steps or runs: shown at once with progress=True, once the
+    work has taken a second with None, never with False. Its text starts with "training" (saved notebooks
+    drop such bars: `benchmarks/notebooks.py`)."""
+    return tqdm(total=total, desc=description, delay=0 if progress else 1.0, disable=progress is False,
+                leave=False, mininterval=0.5)
 
 
 def _train_textbook(task, init, lr, steps, recorded, dtype, device, bar):

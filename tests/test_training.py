@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from neuronlab import compression, training
 from neuronlab import observables as obs
 from neuronlab.compression import count_clusters
 from neuronlab.data import cifar_task, toy_2d_task
@@ -209,3 +210,20 @@ def test_settings_are_written_as_the_sliders_show_them():
 def test_a_divergence_names_the_learning_rate_rounded(toy):
     with pytest.raises(TrainingDiverged, match=r"the learning rate η = 79 is too large"):
         train(toy, width=20, scale=1.0, lr=79.4328, steps=200, progress=False)
+
+
+@pytest.mark.parametrize("progress, shown", [(True, True), (False, False)])
+def test_train_many_and_the_sweeps_show_a_progress_bar_when_asked(toy, capsys, progress, shown):
+    """The ticket retraining (train_many) and the sweeps' runs show the course's progress bar, which a
+    saved notebook drops (its text starts with "training")."""
+    train_many(toy, [init_params(toy.input_dim, 4, 1e-3, seed=seed) for seed in range(3)], lr=0.5, steps=200,
+               progress=progress)
+    assert ("training 3 networks:" in capsys.readouterr().err) == shown
+
+
+def test_the_scale_sweep_shows_one_bar_over_its_runs(toy, capsys, monkeypatch):
+    monkeypatch.setattr(compression, "progress_bar",
+                        lambda description, total: training.progress_bar(description, total, progress=True))
+    compression.scale_sweep(toy, [1e-3, 1e-2], width=4, steps=50)
+    bar = capsys.readouterr().err
+    assert "training 2 scales:" in bar and "training d=" not in bar
