@@ -9,8 +9,9 @@ Sliders retrain in single precision (`PANEL_DTYPE`), which halves the time a cha
 notebooks' printed numbers, and the panels' first figures, come from double-precision runs.
 `tests/test_training.py` checks that both precisions give the same clusters, race and loss curve.
 
-CSS classes, used by the browser test: the panel box has `nl-panel`, training sliders `nl-retrain`,
-redraw sliders `nl-redraw`, the message line `nl-message` and the figure `nl-figure`.
+CSS classes, used by the browser test: the panel box has `nl-panel` (and `nl-busy` while it answers a
+slider change), training sliders `nl-retrain`, redraw sliders `nl-redraw`, the message line `nl-message`
+and the figure `nl-figure`.
 
 A panel shows its figure in an Image widget (`figure_view`, `show_figure`), never by displaying into an
 Output widget while its cell runs: nbclient, which runs `jupyter execute`, nbconvert and papermill,
@@ -19,6 +20,7 @@ polling for the cell's reply; that send can swallow the socket's wake-up, so the
 until the cell's timeout (forever without one). The Output widget is only written to from slider
 callbacks (the progress bar of a retrain), which never happen in a headless run.
 """
+import asyncio
 import inspect
 import io
 import math
@@ -39,6 +41,8 @@ from .training import History, TrainingDiverged, rounded, train
 #: every slider's label takes the same width, so that all tracks start at one place and have one length
 SLIDER_STYLE = {"description_width": "210px"}
 SLIDER_LAYOUT = widgets.Layout(width="560px")
+#: seconds a slider change waits in the kernel's event loop before the panel answers it (TrainingPanel)
+SETTLE_SECONDS = 0.05
 #: precision of the panels' retraining: float32 takes 0.8 s for the protocol where float64 takes 1.4 s
 #: (2 cores), with the same clusters to within a neuron or two
 PANEL_DTYPE = torch.float32
@@ -215,6 +219,14 @@ def show_figure(view: widgets.Image, figure, layout=None) -> tuple:
     return plots.style.layout_of(figure)
 
 
+def _running_loop():
+    """The running event loop (a kernel's, while it handles a widget message), or None outside one."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _check_panel(task, draw, compute, redraw, retrain):
     """Raise TypeError / ValueError, saying what to pass instead, for arguments a TrainingPanel cannot use."""
     check_task(task)
@@ -270,18 +282,16 @@ class TrainingPanel:
         self.figure = figure_view()
         self.shown = None  # (settings, PNG) of the figure on screen, from the last setting that trained
         self.layout = None  # the layout it was drawn with (`plots.style.layout_of`)
-        for slider in self.train_sliders.values():
-            slider.add_class("nl-retrain")
-            slider.observe(self._on_retrain, names="value")
-        for slider in self.redraw_sliders.values():
-            slider.add_class("nl-redraw")
-            slider.observe(self._on_redraw, names="value")
+        for kind, sliders in (("nl-retrain", self.train_sliders), ("nl-redraw", self.redraw_sliders)):
+            for slider in sliders.values():
+                slider.add_class(kind)
+                slider.observe(self._on_change, names="value")
         self.message.add_class("nl-message")
         controls = list(self.train_sliders.values()) + list(self.redraw_sliders.values())
         self.box = widgets.VBox(controls + [self.message, self.progress, self.figure])
         self.box.add_class("nl-panel")
-        self.result = None
-        self._on_retrain()
+        self.result, self.attempted, self.scheduled = None, None, False  # attempted: the settings last trained
+        self._retrain(from_slider=False)
 
     def _ipython_display_(self):
         display(self.box)
@@ -290,15 +300,49 @@ class TrainingPanel:
         """The training sliders' values, as (name, value) pairs."""
         return tuple((name, slider.value) for name, slider in self.train_sliders.items())
 
-    def _on_retrain(self, change=None):
-        settings = self._settings()
-        error = None
-        if change is not None and self.shown is not None:  # at once: the old figure faded, a message line
+    def _on_change(self, change):
+        """A slider moved: show at once that the panel works (class `nl-busy`; for a retrain, the old
+        figure faded and "training …"), then update once, for the sliders' values at that time. In a
+        kernel the update waits SETTLE_SECONDS in its event loop, so that the changes that arrived
+        meanwhile (quick key presses, or moves made while it trained) are answered by one update for the
+        latest values, never by a figure for a value the slider no longer has; without an event loop
+        (a script, a test) it runs at once."""
+        self.box.add_class("nl-busy")
+        if self._settings() != self.attempted and self.shown is not None:
             self.figure.value = dimmed(self.shown[1])
             self._say("training …", colour="#555555")
-        # from a slider, the progress bar shows in the panel; while the cell runs (change is None), in the
-        # cell's own output: see the module docstring. (The Output widget would swallow errors.)
-        with self.progress if change is not None else nullcontext():
+        loop = _running_loop()
+        if loop is None:
+            self._update()
+        elif not self.scheduled:
+            self.scheduled = True
+            loop.call_later(SETTLE_SECONDS, self._update_scheduled)
+
+    def _update_scheduled(self):
+        """`_update` from the event loop, where an error would only reach the kernel's log: say it too."""
+        self.scheduled = False
+        try:
+            self._update()
+        except Exception as error:
+            self._say(f"⚠️ Not updated: {type(error).__name__}: {error}")
+            raise
+
+    def _update(self):
+        """Retrain if the training sliders moved since the last training, else redraw in the same layout."""
+        try:
+            if self._settings() != self.attempted:
+                self._retrain(from_slider=True)
+            else:
+                self._redraw(keep_layout=True)
+        finally:
+            self.box.remove_class("nl-busy")
+
+    def _retrain(self, from_slider: bool):
+        settings = self.attempted = self._settings()
+        error = None
+        # from a slider, the progress bar shows in the panel; while the cell runs, in the cell's own
+        # output: see the module docstring. (The Output widget would swallow errors.)
+        with self.progress if from_slider else nullcontext():
             try:
                 self.result = self.known.get(settings)
                 if self.result is None:
@@ -316,15 +360,15 @@ class TrainingPanel:
                 self._say(divergence_message(error, dict(self.shown[0])))
             return
         self._say("")
-        self._on_redraw()
+        self._redraw(keep_layout=False)
 
-    def _on_redraw(self, change=None):
-        """Draw the result; a redraw slider's change (`change` given) keeps the layout of the figure shown:
-        same result, same axes, only the marked step or threshold moves."""
+    def _redraw(self, keep_layout: bool):
+        """Draw the result; `keep_layout`: in the layout of the figure shown (a redraw slider moved: same
+        result, same axes, only the marked step or threshold differs)."""
         if self.result is None:
             return
         figure = self.draw(self.result, **{name: slider.value for name, slider in self.redraw_sliders.items()})
-        self.layout = show_figure(self.figure, figure, self.layout if change is not None else None)
+        self.layout = show_figure(self.figure, figure, self.layout if keep_layout else None)
         self.shown = (self._settings(), bytes(self.figure.value))
 
     def _say(self, text: str, colour: str = "#B00020"):

@@ -1,5 +1,7 @@
 """TrainingPanel, headless: which sliders retrain and which redraw, what reaches compute and draw,
 and what a learner sees when training diverges."""
+import asyncio
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -60,6 +62,27 @@ def test_training_sliders_recompute_with_the_panel_precision_and_redraw_sliders_
     assert all("nl-retrain" in s._dom_classes for s in panel.train_sliders.values())
     assert "nl-redraw" in panel.redraw_sliders["step"]._dom_classes
     assert widgets.PANEL_DTYPE == torch.float32
+
+
+def test_changes_arriving_while_the_panel_works_get_one_answer_for_the_latest_values(panel_and_calls):
+    """In a kernel (an event loop runs), quick moves are answered once, for the values the sliders have
+    then: no figure is drawn for a value a slider no longer has. The panel says at once that it works."""
+    panel, calls = panel_and_calls
+    computed, drawn = len(calls.computed), len(calls.drawn)
+
+    async def learner_moves_three_sliders():
+        panel.train_sliders["scale"].value = 1e-2
+        panel.train_sliders["scale"].value = 2e-2
+        panel.redraw_sliders["step"].value = 9
+        busy = "nl-busy" in panel.box._dom_classes, panel.message.value
+        await asyncio.sleep(4 * widgets.SETTLE_SECONDS)
+        return busy
+
+    busy, message = asyncio.run(learner_moves_three_sliders())
+    assert busy and "training …" in message
+    assert len(calls.computed) == computed + 1 and calls.computed[-1]["scale"] == pytest.approx(2e-2)
+    assert len(calls.drawn) == drawn + 1 and calls.drawn[-1][1] == {"step": 9}
+    assert "nl-busy" not in panel.box._dom_classes and panel.message.value == ""
 
 
 def test_a_diverging_learning_rate_keeps_the_last_figure_faded_and_names_a_rate_that_trained(panel_and_calls):

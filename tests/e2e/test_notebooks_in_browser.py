@@ -176,7 +176,7 @@ JS_PANEL_STATE = """async (p, selector) => {
       print = `${bytes.length}:${h}`;
     } catch (e) { print = img.getAttribute('src'); }  // a blob: URL revoked in the meantime
   }
-  return [print, st.sent.length, Object.keys(st.inflight).length];
+  return [print, st.sent.length, Object.keys(st.inflight).length, p.classList.contains('nl-busy')];
 }"""
 
 # Before a slider change: note the panel's message text and figure src (for `poll()`); returns
@@ -330,7 +330,9 @@ class Panel:
         return self._slider_loc(s).locator(".widget-readout").inner_text().strip()
 
     def _state(self) -> tuple:
-        """(figure src, widget updates sent, requests in flight), in one round trip."""
+        """(figure src, widget updates sent, requests in flight, the panel says it is busy), in one round
+        trip. A neuronlab panel answers a slider change from the kernel's event loop, after the widget
+        message was handled (see neuronlab/widgets.py): `nl-busy` says it has not finished."""
         return tuple(self.loc.evaluate(JS_PANEL_STATE, FIGURE))
 
     def tracebacks(self) -> list[str]:
@@ -433,7 +435,7 @@ class Panel:
         while time.monotonic() - stable_since < 0.3 and time.monotonic() < deadline:
             page.wait_for_timeout(50)
             now = self._state()
-            if now != state or now[2] != 0:
+            if now != state or now[2] != 0 or now[3]:
                 state, stable_since = now, time.monotonic()
         src = state[0]
         errors = kernel_errors(page)[before_errors:] + self.tracebacks()
