@@ -24,6 +24,7 @@ import asyncio
 import inspect
 import io
 import math
+import sys
 from contextlib import nullcontext
 from functools import lru_cache
 
@@ -220,7 +221,11 @@ def show_figure(view: widgets.Image, figure, layout=None) -> tuple:
 
 
 def _running_loop():
-    """The running event loop (a kernel's, while it handles a widget message), or None outside one."""
+    """The kernel's event loop while it handles a widget message, or None outside a kernel (a script, a
+    test: there a panel answers at once, even where another library runs an event loop)."""
+    kernel_app = sys.modules.get("ipykernel.kernelapp")
+    if kernel_app is None or not kernel_app.IPKernelApp.initialized():
+        return None
     try:
         return asyncio.get_running_loop()
     except RuntimeError:

@@ -1,6 +1,7 @@
 """TrainingPanel, headless: which sliders retrain and which redraw, what reaches compute and draw,
 and what a learner sees when training diverges."""
 import asyncio
+import threading
 
 import matplotlib
 
@@ -64,7 +65,8 @@ def test_training_sliders_recompute_with_the_panel_precision_and_redraw_sliders_
     assert widgets.PANEL_DTYPE == torch.float32
 
 
-def test_changes_arriving_while_the_panel_works_get_one_answer_for_the_latest_values(panel_and_calls):
+def test_changes_arriving_while_the_panel_works_get_one_answer_for_the_latest_values(panel_and_calls,
+                                                                                   monkeypatch):
     """In a kernel (an event loop runs), quick moves are answered once, for the values the sliders have
     then: no figure is drawn for a value a slider no longer has. The panel says at once that it works."""
     panel, calls = panel_and_calls
@@ -78,7 +80,14 @@ def test_changes_arriving_while_the_panel_works_get_one_answer_for_the_latest_va
         await asyncio.sleep(4 * widgets.SETTLE_SECONDS)
         return busy
 
-    busy, message = asyncio.run(learner_moves_three_sliders())
+    def in_a_kernel():  # its own thread: an event loop of its own, which the panel takes for a kernel's
+        monkeypatch.setattr(widgets, "_running_loop", asyncio.get_running_loop)
+        return learner_moves_three_sliders()
+
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(asyncio.run(in_a_kernel())))
+    thread.start(), thread.join()
+    busy, message = answers[0]
     assert busy and "training …" in message
     assert len(calls.computed) == computed + 1 and calls.computed[-1]["scale"] == pytest.approx(2e-2)
     assert len(calls.drawn) == drawn + 1 and calls.drawn[-1][1] == {"step": 9}
