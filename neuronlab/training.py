@@ -346,7 +346,8 @@ def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=tor
     Exactly `train` (row-space method) for each network, but all networks share one matrix product
     per step, which makes many small retrainings (lottery tickets) cheap. Nothing is recorded.
     Returns (losses (m, T+1): training loss before each step and after the last, finals: m Params).
-    progress: as for `train`. Raises ValueError for invalid arguments and TrainingDiverged if any network's loss blows up.
+    progress: as for `train`. Raises ValueError for invalid arguments and TrainingDiverged if any
+    network's loss blows up.
     """
     task, lr, steps = check_task(task), check_positive("lr (learning rate)", lr), _check_steps(steps)
     if not isinstance(inits, (list, tuple)) or not all(isinstance(params, Params) for params in inits):

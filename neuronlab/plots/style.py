@@ -99,9 +99,9 @@ def _decades(axis) -> float:
     return float(np.log10(high / low))
 
 
-def figure(figsize=(5, 3.5), layout="constrained", **options):
+def figure(figsize=(5, 3.5)):
     """`plt.figure` for the course: a CourseFigure no wider than a notebook column, constrained layout."""
-    return plt.figure(figsize=column_size(*figsize), layout=layout, FigureClass=CourseFigure, **options)
+    return plt.figure(figsize=column_size(*figsize), layout="constrained", FigureClass=CourseFigure)
 
 
 def subplots(*grid, figsize=(5, 3.5), **options):
