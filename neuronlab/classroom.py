@@ -260,6 +260,9 @@ def write_versions(source: Path, out: Path, version) -> list[Path]:
     if out.resolve() == source.resolve() or source.resolve() in out.resolve().parents:
         raise ClassroomError(f"refusing to write into the lesson folder {source}: "
                              "choose an output folder outside it")
+    blocking = next((folder for folder in (out, *out.parents) if folder.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ClassroomError(f"{blocking} is a file: give an output folder (it is created if missing)")
     paths = _lessons(source)
     versions = [version(read_notebook(path), path.name) for path in paths]  # all or none
     out.mkdir(parents=True, exist_ok=True)

@@ -4,10 +4,19 @@
 not be active on, heads for a target it can never reach, and is released when rotation switches that
 sample off. Train it with `train(task, init=params, ...)`.
 """
+import numbers
+
 import numpy as np
 
 from .data import Task
 from .model import Params, check_positive
+
+
+def _degrees(name: str, value) -> float:
+    """`value` as a float angle in degrees, or ValueError unless it is a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite angle in degrees (a number such as 75), got {value!r}.")
+    return float(value)
 
 
 def unit_vector(angle_deg: float) -> np.ndarray:
@@ -39,11 +48,9 @@ def locked_neuron_toy(start_deg: float = 75.0, negative_deg: float = 120.0,
     (almost) every step. Other starts give other fates (e.g. 150°: active on x₋ only, it dies).
     The test set is the training set: the toy is about dynamics, not generalisation.
     """
-    negative_deg, start_deg = float(negative_deg), float(start_deg)
+    negative_deg, start_deg = _degrees("negative_deg", negative_deg), _degrees("start_deg", start_deg)
     if not 0.0 < negative_deg < 180.0:
         raise ValueError(f"negative_deg must lie strictly between 0 and 180 degrees, got {negative_deg!r}.")
-    if not np.isfinite(start_deg):
-        raise ValueError(f"start_deg must be a finite angle in degrees, got {start_deg!r}.")
     scale = check_positive("scale", scale)
     X = np.stack([unit_vector(0.0), unit_vector(negative_deg)])
     y = np.array([1.0, -1.0])

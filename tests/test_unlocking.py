@@ -195,8 +195,11 @@ def test_toy_construction_and_validation():
             locked_neuron_toy(negative_deg=bad)
     with pytest.raises(ValueError):
         locked_neuron_toy(scale=0.0)
-    with pytest.raises(ValueError):
-        locked_neuron_toy(start_deg=np.nan)
+    for bad in (np.nan, "75", None, True):
+        with pytest.raises(ValueError, match="start_deg must be a finite angle in degrees"):
+            locked_neuron_toy(start_deg=bad)
+    with pytest.raises(ValueError, match="negative_deg must be a finite angle"):
+        locked_neuron_toy(negative_deg="120")
 
 
 @pytest.mark.parametrize("negative_deg", [60.0, 100.0, 120.0, 150.0])
