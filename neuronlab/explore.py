@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 import shutil
 import sys
@@ -32,37 +31,13 @@ from typing import Any, Callable
 from tqdm.auto import tqdm
 
 from . import __version__
+from .widgets import widget_readout
 
 #: the widgets' scale slider moves in quarter decades between 1e-4 and 1; the site takes every half decade
 SCALES = tuple(10.0 ** (exponent / 2) for exponent in range(-8, 1))
 #: the alignment panel's scale sweep (the scales lesson 01 trains in its sweep)
 SWEEP_SCALES = (1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 1.0)
 DEFAULT_CACHE = Path(os.environ.get("NEURONLAB_EXPLORE_CACHE", Path.home() / ".cache" / "neuronlab" / "explore"))
-
-
-def widget_readout(value, spec: str) -> str:
-    """A slider's readout as the ipywidgets front end shows it (d3-format: JavaScript's toExponential,
-    toPrecision, toFixed), e.g. ".0e" -> "1e-3", ".2g" -> "0.50", ".3f" -> "0.990", "d" -> "300"."""
-    if spec in ("d", ""):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    if not (spec.startswith(".") and spec[-1] in "efg" and spec[1:-1].isdigit()):
-        raise ValueError(f"unsupported readout format {spec!r} (use .Ne, .Nf, .Ng or d)")
-    digits, kind = int(spec[1:-1]), spec[-1]
-    if kind == "f":
-        return f"{value:.{digits}f}"
-    if kind == "e":
-        return _js_exponential(value, digits)
-    precision = max(digits, 1)  # toPrecision
-    rounded = float(f"{value:.{precision - 1}e}")  # the exponent after rounding, as toPrecision has it
-    exponent = math.floor(math.log10(abs(rounded))) if rounded else 0
-    if exponent < -6 or exponent >= precision:
-        return _js_exponential(value, precision - 1)
-    return f"{value:.{max(precision - 1 - exponent, 0)}f}"
-
-
-def _js_exponential(value, digits: int) -> str:
-    mantissa, exponent = f"{value:.{digits}e}".split("e")
-    return f"{mantissa}e{int(exponent):+d}"
 
 
 @dataclass(frozen=True)
@@ -223,8 +198,8 @@ def _steps(values, default, label="step t"):
     return Slider("step", label, values, default, retrain=False)
 
 
-def _threshold(label):
-    return Slider("threshold", label, (0.95, 0.99, 0.999), 0.99, ".3f", retrain=False)
+def _threshold(label, default=0.99):
+    return Slider("threshold", label, (0.95, 0.99, 0.999), default, ".3f", retrain=False)
 
 
 #: what the CIFAR-10 panels keep at the protocol's values on the site (the live panels move them too)
@@ -238,14 +213,14 @@ EXPLORABLES: tuple[Explorable, ...] = (
     Explorable("01_alignment", "toy", "plot_toy_panel",
                "The 20 neurons of the two-dimensional toy task and their angles over training",
                partial(_train, _toy, steps=1500), _draw_toy,
-               (_scale(), _width((5, 20, 60), 20), _lr((0.1, 0.5, 2.0)), _steps((10, 40, 1500), 40))),
+               (_scale(), _width((5, 20, 60), 20), _lr((0.1, 0.5, 2.0)), _steps((10, 40, 1500), 1500))),
     Explorable("01_alignment", "alignment", "plot_alignment_panel",
                "Cosine similarity between the neurons, ordered by cluster, and the scale sweep",
                _train_cifar, _draw_alignment,
-               (_scale(), _steps((100, 3000), 3000), _threshold("cluster threshold: cos sim >")), PROTOCOL),
+               (_scale(), _steps((1000, 3000), 1000), _threshold("cluster threshold: cos sim >")), PROTOCOL),
     Explorable("02_unlocking", "unlocking", "plot_unlocking_panel",
                "Gating-pattern flips per step next to the loss, which neurons flip when, and cluster agreement",
-               _train_for_unlocking, _draw_unlocking, (_scale(), _steps((100, 400, 1000), 400)), PROTOCOL),
+               _train_for_unlocking, _draw_unlocking, (_scale(), _steps((100, 400, 1000), 1000)), PROTOCOL),
     Explorable("03_racing", "frozen", "plot_frozen_neuron",
                "One neuron with a frozen target: its angle and norm product, simulated and in closed form",
                _frozen, _draw_frozen,
@@ -261,7 +236,7 @@ EXPLORABLES: tuple[Explorable, ...] = (
     Explorable("05_compression", "compression", "compression_view",
                "Clusters at the threshold, the merge error against the threshold, and the loss after pruning",
                _train_cifar, _draw_compression,
-               (_scale(), _threshold("cluster threshold (cos sim)")), PROTOCOL),
+               (_scale(), _threshold("cluster threshold (cos sim)", 0.999)), PROTOCOL),
 )
 
 

@@ -37,7 +37,7 @@ from IPython.display import display
 from . import compression, lottery, observables, plots
 from .data import check_task
 from .model import check_positive, check_seed, check_whole, check_width
-from .training import History, TrainingDiverged, rounded, train
+from .training import History, TrainingDiverged, train
 
 #: every slider's label takes the same width, so that all tracks start at one place and have one length
 SLIDER_STYLE = {"description_width": "210px"}
@@ -112,7 +112,7 @@ def scale_slider(value=1e-3, low=1e-4, high=1.0):
     """FloatLogSlider for the initialisation scale s (log10 steps of 0.25)."""
     value = _in_range("scale", check_positive("scale", value), low, high)
     return widgets.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high), step=0.25,
-                                  description="init scale s", readout_format=".0e", **_common())
+                                  description="init scale s", readout_format=READOUTS["scale"], **_common())
 
 
 def width_slider(value=300, low=1, high=600):
@@ -125,7 +125,7 @@ def lr_slider(value=0.5, low=0.01, high=100.0):
     """FloatLogSlider for the learning rate η; the top of its range diverges on purpose."""
     value = _in_range("lr", check_positive("lr (learning rate)", value), low, high)
     return widgets.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high), step=0.1,
-                                  description="learning rate η", readout_format=".2g", **_common())
+                                  description="learning rate η", readout_format=READOUTS["lr"], **_common())
 
 
 def step_slider(history, value=None, description="step t"):
@@ -158,20 +158,48 @@ def divergence_message(error: Exception, trained: dict | None = None) -> str:
     if trained is None:
         advice = "Move the <b>learning rate η</b> slider down."
     else:
-        others = ", ".join(f"{SYMBOLS.get(name, name)} = {_shown(value)}" for name, value in trained.items()
+        others = ", ".join(f"{SYMBOLS.get(name, name)} = {_shown(name, value)}" for name, value in trained.items()
                            if name != "lr")
-        advice = (f"The figure shows the last setting that trained: η = {_shown(trained['lr'])} ({others}). "
-                  f"Move the <b>learning rate η</b> slider down to {_shown(trained['lr'])} or below.")
+        lr = _shown("lr", trained["lr"])
+        advice = (f"The figure shows the last setting that trained: η = {lr} ({others}). "
+                  f"Move the <b>learning rate η</b> slider down to {lr} or below.")
     return f"⚠️ Not updated: {error} {advice}"
 
 
 #: how the message line names the training sliders
 SYMBOLS = {"scale": "s", "width": "d", "lr": "η"}
+#: the readout formats of the training sliders (d3-format, as ipywidgets shows them; the others are whole)
+READOUTS = {"scale": ".0e", "lr": ".2g"}
 
 
-def _shown(value) -> str:
-    """A slider value as the message line writes it: floats to two significant digits, ints whole."""
-    return rounded(value) if isinstance(value, float) else str(value)
+def _shown(name: str, value) -> str:
+    """A training setting as the message line writes it: as its slider's readout shows it."""
+    return widget_readout(value, READOUTS.get(name, "d"))
+
+
+def widget_readout(value, spec: str) -> str:
+    """A slider's readout as the ipywidgets front end shows it (d3-format: JavaScript's toExponential,
+    toPrecision, toFixed), e.g. ".0e" -> "1e-3", ".2g" -> "0.50", ".3f" -> "0.990", "d" -> "300"."""
+    if spec in ("d", ""):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if not (spec.startswith(".") and spec[-1] in "efg" and spec[1:-1].isdigit()):
+        raise ValueError(f"unsupported readout format {spec!r} (use .Ne, .Nf, .Ng or d)")
+    digits, kind = int(spec[1:-1]), spec[-1]
+    if kind == "f":
+        return f"{value:.{digits}f}"
+    if kind == "e":
+        return _js_exponential(value, digits)
+    precision = max(digits, 1)  # toPrecision
+    at_precision = float(f"{value:.{precision - 1}e}")  # the exponent after rounding, as toPrecision has it
+    exponent = math.floor(math.log10(abs(at_precision))) if at_precision else 0
+    if exponent < -6 or exponent >= precision:
+        return _js_exponential(value, precision - 1)
+    return f"{value:.{max(precision - 1 - exponent, 0)}f}"
+
+
+def _js_exponential(value, digits: int) -> str:
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    return f"{mantissa}e{int(exponent):+d}"
 
 
 def dimmed(png: bytes, keep: float = 0.35) -> bytes:

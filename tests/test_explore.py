@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 import pytest
 
 from neuronlab import explore
-from neuronlab.explore import Explorable, Slider, widget_readout
+from neuronlab.explore import Explorable, Slider
+from neuronlab.widgets import widget_readout
 from neuronlab.training import TrainingDiverged
 
 matplotlib.use("Agg")

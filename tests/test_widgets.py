@@ -102,8 +102,8 @@ def test_a_diverging_learning_rate_keeps_the_last_figure_faded_and_names_a_rate_
     panel.train_sliders["lr"].value = 50.0
     message = panel.message.value
     assert "Not updated" in message and "diverged" in message and "lr=" not in message
-    assert "last setting that trained: η = 1 (s = 0.001, d = 300, k = 3)" in message
-    assert "slider down to 1 or below" in message
+    assert "last setting that trained: η = 1.0 (s = 1e-3, d = 300, k = 3)" in message
+    assert "slider down to 1.0 or below" in message
     assert panel.result is None and len(calls.drawn) == drawn
     assert bytes(panel.figure.value) == widgets.dimmed(good) and panel.figure.layout.display is None
     panel.redraw_sliders["step"].value = 1  # nothing to redraw: no error either
