@@ -7,7 +7,7 @@ import numpy as np
 # the lessons reach the cluster observables through this module too
 from .clusters import (CLUSTER_THRESHOLD, cluster_fraction, cluster_order, cluster_sizes,  # noqa: F401
                        count_clusters, find_clusters, within_between)
-from .model import Params, accuracy, check_k, check_seed, forward, loss
+from .model import Params, check_k, check_seed, forward, loss, output_accuracy, output_loss
 from .observables import (cosine_similarity_matrix, flip_counts, gating_stack, norm_product,
                           rank_correlation_over_time, rotation_and_growth)
 from .training import TrainingDiverged, progress_bar, train
@@ -115,11 +115,11 @@ def network_metrics(params: Params, task) -> dict[str, float]:
 
     Keys: "width", "train_loss", "train_accuracy", "test_loss", "test_accuracy".
     """
-    return dict(width=params.width,
-                train_loss=loss(params, task.X_train, task.y_train),
-                train_accuracy=accuracy(params, task.X_train, task.y_train),
-                test_loss=loss(params, task.X_test, task.y_test),
-                test_accuracy=accuracy(params, task.X_test, task.y_test))
+    metrics = {"width": params.width}
+    for split, X, y in (("train", task.X_train, task.y_train), ("test", task.X_test, task.y_test)):
+        outputs = forward(params, X)      # one forward pass per split serves both numbers
+        metrics.update({f"{split}_loss": output_loss(outputs, y), f"{split}_accuracy": output_accuracy(outputs, y)})
+    return metrics
 
 
 def merge_error_curve(params: Params, task, thresholds=MERGE_THRESHOLDS) -> dict[str, np.ndarray]:
@@ -134,8 +134,9 @@ def merge_error_curve(params: Params, task, thresholds=MERGE_THRESHOLDS) -> dict
     rows = []
     for threshold in thresholds:
         merged = merge_clusters(params, find_clusters(cos_sim, threshold))
-        rows.append((threshold, merged.width, loss(merged, task.X_train, task.y_train) - before,
-                     accuracy(merged, task.X_train, task.y_train), accuracy(merged, task.X_test, task.y_test)))
+        outputs = forward(merged, task.X_train)
+        rows.append((threshold, merged.width, output_loss(outputs, task.y_train) - before,
+                     output_accuracy(outputs, task.y_train), output_accuracy(forward(merged, task.X_test), task.y_test)))
     columns = np.array(rows, dtype=float).T
     curve = dict(zip(("threshold", "width", "loss_change", "train_accuracy", "test_accuracy"), columns))
     curve["width"] = curve["width"].astype(int)
@@ -208,10 +209,12 @@ def compress(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_rando
     n_clusters, clustered = count_clusters(labels)
     merged = merge_clusters(params, labels)
     before, after = network_metrics(params, task), network_metrics(merged, task)
-    norm = pruning_curves(params, task, norm_order(params))
+    # the norm order and the random ones in one call: the neurons' contributions are computed once
+    orders = np.array([norm_order(params), *(random_order(params.width, seed) for seed in range(n_random))])
+    curves = pruning_curves(params, task, orders)
+    norm = {key: value if key == "kept" else value[0] for key, value in curves.items()}
+    random = {key: value if key == "kept" else value[1:] for key, value in curves.items()} if n_random else None
     merged_norm = pruning_curves(merged, task, norm_order(merged))
-    random = (pruning_curves(params, task, np.array([random_order(params.width, seed) for seed in range(n_random)]))
-              if n_random else None)
     target = before["train_accuracy"]
     k_accuracy = {name: smallest_width(curve["kept"], curve["train_accuracy"], target)
                   for name, curve in (("norm", norm), ("merged", merged_norm))}

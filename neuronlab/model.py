@@ -85,12 +85,22 @@ def forward(params: Params, X: np.ndarray) -> np.ndarray:
 
 def loss(params: Params, X: np.ndarray, y: np.ndarray) -> float:
     """Mean squared error with the course's 1/2 factor: (1/2N) Σ_i (y_i − f(x_i))²."""
-    return 0.5 * float(np.mean((y - forward(params, X)) ** 2))
+    return output_loss(forward(params, X), y)
 
 
 def accuracy(params: Params, X: np.ndarray, y: np.ndarray) -> float:
     """Fraction of samples whose output has the sign of the ±1 label."""
-    return float(np.mean(np.sign(forward(params, X)) == y))
+    return output_accuracy(forward(params, X), y)
+
+
+def output_loss(outputs: np.ndarray, y: np.ndarray) -> float:
+    """`loss` of network outputs f(x_i) (N,) already computed."""
+    return 0.5 * float(np.mean((y - outputs) ** 2))
+
+
+def output_accuracy(outputs: np.ndarray, y: np.ndarray) -> float:
+    """`accuracy` of network outputs f(x_i) (N,) already computed."""
+    return float(np.mean(np.sign(outputs) == y))
 
 
 class TwoLayerReLU(nn.Module):
