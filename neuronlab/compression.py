@@ -134,9 +134,9 @@ def merge_error_curve(params: Params, task, thresholds=MERGE_THRESHOLDS) -> dict
     rows = []
     for threshold in thresholds:
         merged = merge_clusters(params, find_clusters(cos_sim, threshold))
-        outputs = forward(merged, task.X_train)
-        rows.append((threshold, merged.width, output_loss(outputs, task.y_train) - before,
-                     output_accuracy(outputs, task.y_train), output_accuracy(forward(merged, task.X_test), task.y_test)))
+        train_outputs, test_outputs = forward(merged, task.X_train), forward(merged, task.X_test)
+        rows.append((threshold, merged.width, output_loss(train_outputs, task.y_train) - before,
+                     output_accuracy(train_outputs, task.y_train), output_accuracy(test_outputs, task.y_test)))
     columns = np.array(rows, dtype=float).T
     curve = dict(zip(("threshold", "width", "loss_change", "train_accuracy", "test_accuracy"), columns))
     curve["width"] = curve["width"].astype(int)
