@@ -140,6 +140,15 @@ def test_versions_refuse_to_write_into_the_lesson_folder(tmp_path, capsys, out, 
     assert [p.name for p in source.iterdir()] == [LESSON.name]
 
 
+@pytest.mark.parametrize("command", ["student", "solutions", "nbgrader"])
+def test_versions_refuse_an_output_that_is_a_file(tmp_path, capsys, command):
+    taken = tmp_path / "taken.txt"
+    taken.write_text("not a folder")
+    assert classroom.main([command, str(taken), "--source", str(LESSONS)]) == 2
+    assert f"{taken} is a file: give an output folder" in capsys.readouterr().err
+    assert taken.read_text() == "not a folder"
+
+
 def _solution_md(code: str, exercise_id: str = "9.1") -> str:
     return f"<details>\n<summary>Solution of Exercise {exercise_id}</summary>\n\n```python\n{code}\n```\n\n</details>"
 
