@@ -12,6 +12,7 @@
 #   PORT      JupyterLab port                     HOST  address JupyterLab listens on
 #   BROWSER   yes = open a browser tab            PIP_ARGS  extra arguments for pip install
 #   LAB_ARGS  extra arguments for `jupyter lab` (and `jupyter notebook`)
+#   TEST_WORKERS  processes `make test` spreads the test files over (pytest-xdist; 0 = run in one process)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,6 +25,7 @@ HOST     ?= 127.0.0.1
 BROWSER  ?= no
 PIP_ARGS ?=
 LAB_ARGS ?=
+TEST_WORKERS ?= 2
 DATA_SRC ?= ../shared/data/cifar10-jpeg
 
 VENV_PY  := $(VENV)/bin/python
@@ -67,10 +69,10 @@ notebook: install
 # Headless figures in tests only (in `make lab` the notebooks use the inline backend).
 test: export MPLBACKEND := Agg
 test: install site-deps
-	$(VENV_PY) -m pytest tests --durations=15
+	$(VENV_PY) -m pytest tests -n $(TEST_WORKERS) --dist loadfile --durations=15
 	@if compgen -G "notebooks/*.ipynb" > /dev/null; then \
-	  echo "$(VENV_PY) -m pytest --nbval-lax --nbval-current-env notebooks/"; \
-	  $(VENV_PY) -m pytest --nbval-lax --nbval-current-env notebooks/; \
+	  echo "$(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --nbval-lax --nbval-current-env notebooks/"; \
+	  $(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --nbval-lax --nbval-current-env notebooks/; \
 	else \
 	  echo "no notebooks in notebooks/ yet: skipping the notebook run"; \
 	fi
