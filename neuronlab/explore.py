@@ -198,8 +198,8 @@ def _steps(values, default, label="step t"):
     return Slider("step", label, values, default, retrain=False)
 
 
-def _threshold(label):
-    return Slider("threshold", label, (0.95, 0.99, 0.999), 0.99, ".3f", retrain=False)
+def _threshold(label, default=0.99):
+    return Slider("threshold", label, (0.95, 0.99, 0.999), default, ".3f", retrain=False)
 
 
 #: what the CIFAR-10 panels keep at the protocol's values on the site (the live panels move them too)
@@ -213,14 +213,14 @@ EXPLORABLES: tuple[Explorable, ...] = (
     Explorable("01_alignment", "toy", "plot_toy_panel",
                "The 20 neurons of the two-dimensional toy task and their angles over training",
                partial(_train, _toy, steps=1500), _draw_toy,
-               (_scale(), _width((5, 20, 60), 20), _lr((0.1, 0.5, 2.0)), _steps((10, 40, 1500), 40))),
+               (_scale(), _width((5, 20, 60), 20), _lr((0.1, 0.5, 2.0)), _steps((10, 40, 1500), 1500))),
     Explorable("01_alignment", "alignment", "plot_alignment_panel",
                "Cosine similarity between the neurons, ordered by cluster, and the scale sweep",
                _train_cifar, _draw_alignment,
-               (_scale(), _steps((100, 3000), 3000), _threshold("cluster threshold: cos sim >")), PROTOCOL),
+               (_scale(), _steps((1000, 3000), 1000), _threshold("cluster threshold: cos sim >")), PROTOCOL),
     Explorable("02_unlocking", "unlocking", "plot_unlocking_panel",
                "Gating-pattern flips per step next to the loss, which neurons flip when, and cluster agreement",
-               _train_for_unlocking, _draw_unlocking, (_scale(), _steps((100, 400, 1000), 400)), PROTOCOL),
+               _train_for_unlocking, _draw_unlocking, (_scale(), _steps((100, 400, 1000), 1000)), PROTOCOL),
     Explorable("03_racing", "frozen", "plot_frozen_neuron",
                "One neuron with a frozen target: its angle and norm product, simulated and in closed form",
                _frozen, _draw_frozen,
@@ -236,7 +236,7 @@ EXPLORABLES: tuple[Explorable, ...] = (
     Explorable("05_compression", "compression", "compression_view",
                "Clusters at the threshold, the merge error against the threshold, and the loss after pruning",
                _train_cifar, _draw_compression,
-               (_scale(), _threshold("cluster threshold (cos sim)")), PROTOCOL),
+               (_scale(), _threshold("cluster threshold (cos sim)", default=0.999)), PROTOCOL),
 )
 
 
