@@ -33,6 +33,7 @@ import matplotlib.image
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from . import compression, lottery, observables, plots
 from .data import check_task
@@ -223,10 +224,34 @@ def static_copy_note() -> None:
 
 def figure_png(figure) -> bytes:
     """The figure as PNG bytes at its own dpi. Unlike the inline backend, no `bbox_inches="tight"`:
-    the figures use constrained layout, and a tight box costs a second full draw."""
+    the figures use constrained layout, and a tight box costs a second full draw. The figure is drawn on
+    the canvas of the last figure of the same pixel size (`_canvas_for`), whose renderer remembers the
+    extents of the texts it has measured: most of a panel's drawing time, which a redraw or a new run of
+    the same panel then saves."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=figure.dpi)
+    _canvas_for(figure).print_png(buffer)
     return buffer.getvalue()
+
+
+#: Agg canvases by figure pixel size (width, height, dpi), the most recently used last
+_CANVASES: dict[tuple, FigureCanvasAgg] = {}
+#: how many canvases `_canvas_for` keeps (each holds an RGBA buffer, about 3 MB for a full-width figure)
+KEPT_CANVASES = 4
+
+
+def _canvas_for(figure) -> FigureCanvasAgg:
+    """An Agg canvas for `figure`: the one kept for its pixel size, now showing `figure`, or a new one."""
+    key = (*figure.bbox.size, figure.dpi)
+    canvas = _CANVASES.pop(key, None)
+    if canvas is None:
+        canvas = FigureCanvasAgg(figure)
+    else:
+        canvas.figure = figure
+        figure.set_canvas(canvas)
+    _CANVASES[key] = canvas
+    while len(_CANVASES) > KEPT_CANVASES:
+        del _CANVASES[next(iter(_CANVASES))]
+    return canvas
 
 
 def figure_view() -> widgets.Image:

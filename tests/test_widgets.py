@@ -136,6 +136,30 @@ def test_figure_png_is_a_png_at_the_figure_dpi():
     assert (width, height) == (100, 50)
 
 
+def test_figure_png_on_a_reused_canvas_draws_what_savefig_draws():
+    """figure_png draws each figure on the kept canvas of the last one of its pixel size (warm text
+    extents): the pixels must be those of a figure saved on its own."""
+    import io
+
+    import matplotlib.image
+    import numpy as np
+
+    def make(title):
+        fig, ax = plt.subplots(figsize=(3, 2), dpi=60, layout="constrained")
+        ax.semilogy([1, 2, 3], [1e-3, 1e-1, 10.0], marker="o")
+        ax.set(title=title, xlabel="step t", ylabel="$a_\\alpha$")
+        return fig
+
+    widgets.figure_png(make("an earlier figure"))       # leaves a canvas of this size behind
+    for title in ("the same make", "another title"):
+        saved = io.BytesIO()
+        make(title).savefig(saved, format="png", dpi=60)
+        reused = widgets.figure_png(make(title))
+        pixels = [matplotlib.image.imread(io.BytesIO(data)) for data in (saved.getvalue(), reused)]
+        assert pixels[0].shape == pixels[1].shape and np.array_equal(*pixels), title
+    plt.close("all")
+
+
 def test_train_cached_remembers_runs_however_the_arguments_are_passed():
     task = toy_2d_task()
     widgets.cache_clear()
