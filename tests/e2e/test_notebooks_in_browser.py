@@ -35,7 +35,8 @@ APP_NAMES = {"JupyterLab": "JupyterLab", "Notebook 7": "Jupyter Notebook"}  # wi
 
 RUN_TIMEOUT_S = float(os.environ.get("E2E_RUN_TIMEOUT", "300"))  # run all cells
 WIDGET_TIMEOUT_S = float(os.environ.get("E2E_WIDGET_TIMEOUT", "60"))  # one retrain/redraw
-VIEWPORT = {"width": 1280, "height": 900}
+#: the browser window; E2E_VIEWPORT=1366x900 or 1024x768 looks at the lessons as on a laptop or a small screen
+VIEWPORT = dict(zip(("width", "height"), map(int, os.environ.get("E2E_VIEWPORT", "1280x900").split("x"))))
 MAX_SHOT_HEIGHT = 12000  # taller notebooks are saved as several screenshots
 
 LR_LABEL = re.compile(r"learning rate|\blr\b|η|\beta\b", re.I)
@@ -382,8 +383,10 @@ class Panel:
         self.page.keyboard.type(text)
         self.page.keyboard.press("Enter")
 
-    def change(self, s: Slider, action, what: str) -> dict:
-        """Apply `action`, wait until the kernel has handled it and the figure has settled.
+    def change(self, s: Slider, action, what: str, during: Path | None = None) -> dict:
+        """Apply `action`, wait until the kernel has handled it and the figure has settled. during: save
+        a screenshot of the panel there 0.3 s after the slider moved (the panel at work); that change's
+        timings, which the screenshot would lengthen, are then not recorded.
 
         Returns {"changed": bool (the slider's value changed), "before"/"after": image srcs,
         "message": nl-message text, "errors": new kernel errors + panel tracebacks, "seconds":
@@ -404,6 +407,9 @@ class Panel:
         while self.readout(s) == before_value and time.monotonic() < deadline:
             page.wait_for_timeout(50)
         after_value = self.readout(s)
+        if after_value != before_value and during is not None:
+            page.wait_for_timeout(300)
+            self.loc.screenshot(path=str(during))
         if after_value == before_value:
             return {"changed": False, "before": before_src, "after": before_src,
                     "message": self.message(), "errors": [], "value": after_value,
@@ -445,8 +451,9 @@ class Panel:
         # seconds: until the panel last changed (the figure appeared), not counting the settle wait
         seconds = stable_since - t0
         feedback = None if first_ms is None else min(max(page_clock + first_ms / 1000 - t0, 0.0), seconds)
-        self.timings.append((f"panel {self.index + 1}: {s.label} {before_value}→{after_value}",
-                             "training" if s.kind == "nl-retrain" else "redraw", feedback, seconds))
+        if during is None:
+            self.timings.append((f"panel {self.index + 1}: {s.label} {before_value}→{after_value}",
+                                 "training" if s.kind == "nl-retrain" else "redraw", feedback, seconds))
         return {"changed": True, "before": before_src, "after": src, "message": self.message(),
                 "errors": errors, "value": after_value, "seconds": seconds, "feedback": feedback}
 
@@ -505,6 +512,16 @@ def exercise_panel(panel: Panel, log: list[str], shot_stem: Path, artifacts) -> 
         result = nudge(panel, s, f"{name}, retrain {s.label!r}")
         assert_new_image(result, f"{name}: retrain {s.label!r}")
         log.append(f"{name}: retrain {s.label}={result['value']}: {timing(result)}")
+        # the same slider back, with screenshots of the panel while it works and once it has its figure
+        key = "ArrowLeft" if panel.position(s) == "max" else "ArrowRight"
+        shots = [shot_stem.with_name(f"{shot_stem.name}-panel{panel.index + 1}-{when}.png")
+                 for when in ("training", "trained")]
+        what = f"{name}: retrain {s.label!r} again"
+        back = panel.change(s, lambda: panel.press(s, key), what, during=shots[0])
+        assert not back["errors"], f"{what}: traceback(s):\n" + "\n".join(back["errors"])
+        panel.loc.screenshot(path=str(shots[1]))
+        for shot in shots:
+            artifacts.record_screenshot(shot)
     # 2. One redraw-only slider.
     if redraw:
         s = redraw[0]
