@@ -134,6 +134,7 @@ def plot_compression_panel(history: History, analysis: dict, threshold: float = 
     fig = figure(figsize=(9.5, 8.2))
     panels = fig.subplot_mosaic([["cos", "merge"], ["cos", "prune"]])
     plot_cosine_similarity(history, int(history.steps[-1]), ax=panels["cos"], threshold=threshold)
+    panels["cos"].set_aspect("auto")  # the matrix fills its two rows, as tall as its colour bar
     plot_merge_error(analysis["merge_curve"], current=threshold, ax=panels["merge"])
     change = report["after"]["train_loss"] - report["before"]["train_loss"]
     panels["merge"].plot(1 - threshold, abs(change) if change != 0 else np.nan, "k*", markersize=12)
