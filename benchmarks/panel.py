@@ -69,22 +69,22 @@ class Stopwatch:
 
 def panels(task, history):
     """(notebook, panel) for each lesson's CIFAR-10 panel, seeded with the protocol run as the notebooks do."""
-    threshold = lambda: widgets.FloatSlider(value=0.99, min=0.9, max=0.999, step=0.001)  # noqa: E731
+    threshold = lambda value: widgets.FloatSlider(value=value, min=0.9, max=0.999, step=0.001)  # noqa: E731
     run = train_for_unlocking(task)
     yield "00 overview", TrainingPanel(task, plots.plot_training_overview, result=history,
                                        redraw={"step": step_slider(history, 400)})
     yield "01 alignment", TrainingPanel(task, plots.plot_alignment_panel, result=history,
-                                        redraw={"step": step_slider(history), "threshold": threshold()})
+                                        redraw={"step": step_slider(history, 1000), "threshold": threshold(0.99)})
     yield "02 unlocking", TrainingPanel(
         task, lambda result, step: plots.plot_unlocking_panel(result["history"], result["summary"], step),
-        compute=train_for_unlocking, result=run, redraw={"step": step_slider(history, 392)})
+        compute=train_for_unlocking, result=run, redraw={"step": step_slider(run["history"], 1000)})
     yield "03 racing", TrainingPanel(task, plots.plot_race_at_step, result=history,
                                      redraw={"step": step_slider(history, 50)})
     yield "04 lottery", TrainingPanel(task, panels_module.lottery_view, compute=lottery.ticket_panel_run,
                                       retrain={"k": widgets.SelectionSlider(options=lottery.TICKET_SIZES, value=10)},
                                       redraw={"step": step_slider(history, 50)})
     yield "05 compression", TrainingPanel(task, partial(panels_module.compression_view, task=task),
-                                          result=history, redraw={"threshold": threshold()})
+                                          result=history, redraw={"threshold": threshold(0.999)})
 
 
 def emulate_binder_cpu() -> str:
