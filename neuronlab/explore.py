@@ -31,7 +31,7 @@ from typing import Any, Callable
 from tqdm.auto import tqdm
 
 from . import __version__
-from .widgets import widget_readout
+from .widgets import READOUTS, widget_readout
 
 #: the widgets' scale slider moves in quarter decades between 1e-4 and 1; the site takes every half decade
 SCALES = tuple(10.0 ** (exponent / 2) for exponent in range(-8, 1))
@@ -191,7 +191,7 @@ def _width(values=(10, 100, 300, 600), default=300):
 
 
 def _lr(values, default=0.5):
-    return Slider("lr", "learning rate η", values, default, ".2g")
+    return Slider("lr", "learning rate η", values, default, READOUTS["lr"])
 
 
 def _steps(values, default, label="step t"):

@@ -12,6 +12,7 @@ plot (norm products, alignments, gating patterns, cosine similarities, clusters,
 `train_many` trains several small networks side by side with the row-space method (lottery tickets).
 """
 import ctypes
+import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -228,10 +229,12 @@ def _numpy(tensor) -> np.ndarray:
     return tensor.detach().to(device="cpu", dtype=torch.float64).numpy()
 
 
-def rounded(value: float) -> str:
-    """A setting as the sliders show it, to two significant digits without an exponent: 79.43 → "79",
-    100 → "100", 0.0316 → "0.032"."""
-    return f"{float(f'{value:.2g}'):g}"
+def rounded(value: float, digits: int = 2) -> str:
+    """A setting as the η slider shows it: `digits` significant digits in decimal notation, never an
+    exponent (d3-format's ".2r"): 79.43 → "79", 100 → "100", 0.5 → "0.50", 0.0316 → "0.032"."""
+    at_precision = float(f"{value:.{digits - 1}e}")  # rounded first: 9.96 → 10, one digit more before the point
+    exponent = math.floor(math.log10(abs(at_precision))) if at_precision else 0
+    return f"{at_precision:.{max(digits - 1 - exponent, 0)}f}"
 
 
 def _check_finite(losses, initial_losses, step: int, lr: float):

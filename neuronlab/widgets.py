@@ -38,7 +38,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from . import compression, lottery, observables, plots
 from .data import check_task
 from .model import check_positive, check_seed, check_whole, check_width
-from .training import History, TrainingDiverged, train
+from .training import History, TrainingDiverged, rounded, train
 
 #: every slider's label takes the same width, so that all tracks start at one place and have one length
 SLIDER_STYLE = {"description_width": "210px"}
@@ -170,7 +170,7 @@ def divergence_message(error: Exception, trained: dict | None = None) -> str:
 #: how the message line names the training sliders
 SYMBOLS = {"scale": "s", "width": "d", "lr": "η"}
 #: the readout formats of the training sliders (d3-format, as ipywidgets shows them; the others are whole)
-READOUTS = {"scale": ".0e", "lr": ".2g"}
+READOUTS = {"scale": ".0e", "lr": ".2r"}
 
 
 def _shown(name: str, value) -> str:
@@ -180,11 +180,11 @@ def _shown(name: str, value) -> str:
 
 def widget_readout(value, spec: str) -> str:
     """A slider's readout as the ipywidgets front end shows it (d3-format: JavaScript's toExponential,
-    toPrecision, toFixed), e.g. ".0e" -> "1e-3", ".2g" -> "0.50", ".3f" -> "0.990", "d" -> "300"."""
+    toPrecision, toFixed), e.g. ".0e" -> "1e-3", ".2g" -> "0.50", ".2r" -> "100", ".3f" -> "0.990", "d" -> "300"."""
     if spec in ("d", ""):
         return str(int(value)) if float(value).is_integer() else str(value)
-    if not (spec.startswith(".") and spec[-1] in "efg" and spec[1:-1].isdigit()):
-        raise ValueError(f"unsupported readout format {spec!r} (use .Ne, .Nf, .Ng or d)")
+    if not (spec.startswith(".") and spec[-1] in "efgr" and spec[1:-1].isdigit()):
+        raise ValueError(f"unsupported readout format {spec!r} (use .Ne, .Nf, .Ng, .Nr or d)")
     digits, kind = int(spec[1:-1]), spec[-1]
     if kind == "f":
         return f"{value:.{digits}f}"
@@ -193,9 +193,9 @@ def widget_readout(value, spec: str) -> str:
     precision = max(digits, 1)  # toPrecision
     at_precision = float(f"{value:.{precision - 1}e}")  # the exponent after rounding, as toPrecision has it
     exponent = math.floor(math.log10(abs(at_precision))) if at_precision else 0
-    if exponent < -6 or exponent >= precision:
+    if kind == "g" and (exponent < -6 or exponent >= precision):
         return _js_exponential(value, precision - 1)
-    return f"{value:.{max(precision - 1 - exponent, 0)}f}"
+    return rounded(value, precision)
 
 
 def _js_exponential(value, digits: int) -> str:

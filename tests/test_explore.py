@@ -17,14 +17,26 @@ matplotlib.use("Agg")
 @pytest.mark.parametrize("value, spec, shown", [
     (1e-3, ".0e", "1e-3"), (10 ** -3.5, ".0e", "3e-4"), (1.0, ".0e", "1e+0"),
     (0.5, ".2g", "0.50"), (0.05, ".2g", "0.050"), (2.0, ".2g", "2.0"), (100.0, ".2g", "1.0e+2"),
-    (0.99, ".3f", "0.990"), (300, "d", "300")])
+    (0.99, ".3f", "0.990"), (300, "d", "300"),
+    (0.5, ".2r", "0.50"), (100.0, ".2r", "100"), (79.43, ".2r", "79"), (0.0316, ".2r", "0.032"), (9.96, ".2r", "10"),
+    (1.0, ".2r", "1.0"), (0.0009999, ".3r", "0.00100")])
 def test_readouts_are_the_widgets_d3_format(value, spec, shown):
     assert widget_readout(value, spec) == shown
 
 
-def test_unknown_readout_format_is_refused():
+@pytest.mark.parametrize("spec", [".2%", ".2~r", "r", ".r"])
+def test_unknown_readout_format_is_refused(spec):
     with pytest.raises(ValueError, match="readout format"):
-        widget_readout(1.0, ".2%")
+        widget_readout(1.0, spec)
+
+
+def test_the_learning_rate_reads_as_the_messages_write_it():
+    """The η slider's readout and the divergence message (`training.rounded`) write η the same way."""
+    from neuronlab.training import rounded
+    from neuronlab.widgets import READOUTS
+
+    for lr in (0.01, 0.0316, 0.5, 1.0, 2.0, 79.43, 100.0):
+        assert widget_readout(lr, READOUTS["lr"]) == rounded(lr)
 
 
 def test_a_default_outside_the_grid_is_refused():
