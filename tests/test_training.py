@@ -204,7 +204,8 @@ def test_the_random_draws_reject_a_negative_seed():
 
 def test_settings_are_written_as_the_sliders_show_them():
     from neuronlab.training import rounded
-    assert [rounded(value) for value in (79.4328, 100.0, 0.0316, 0.5, 1.778e-3)] == ["79", "100", "0.032", "0.5", "0.0018"]
+    assert ([rounded(value) for value in (79.4328, 100.0, 0.0316, 0.5, 1.778e-3, 9.96)]
+            == ["79", "100", "0.032", "0.50", "0.0018", "10"])
 
 
 def test_a_divergence_names_the_learning_rate_rounded(toy):
