@@ -1,5 +1,6 @@
 // Explorable figures: each .nl-explorable (written by site/build.py) carries its precomputed grid as JSON.
-// Moving a slider shows the figure drawn for the sliders' values, with the widget's readout and message.
+// Moving a slider shows the figure drawn for the sliders' values, with the widget's readout and message; for a
+// setting that does not train, the last figure stays, faded (class nl-stale), and the message says which it shows.
 // Training sliders move one at a time from their defaults (that is the grid): moving one resets the others.
 (function () {
   "use strict";
@@ -10,6 +11,7 @@
     const image = root.querySelector(".nl-explore-figure");
     const message = root.querySelector(".nl-message");
     const slider = (input) => data.sliders.find((s) => s.name === input.dataset.name);
+    let shown = null;  // the settings ("label = readout") of the figure on screen
 
     function readout(input) {
       const text = slider(input).readouts[Number(input.value)];
@@ -35,14 +37,17 @@
       if (reset.length) {
         text = (text ? text + " " : "") + `(Precomputed one training slider at a time: ${reset.join(", ")}.)`;
       }
-      message.innerHTML = text;
       if (figure && figure.src) {
         image.src = data.base + figure.src;
         image.alt = `${data.describe}, for ${settings.join(", ")}.`;
-        image.hidden = false;
-      } else {
-        image.hidden = true;  // as the widget clears its figure for a setting that diverges
+        image.classList.remove("nl-stale");
+        shown = settings;
+      } else if (shown) {
+        // as the live panel does for a setting that does not train: the last figure stays, faded, and says so
+        image.classList.add("nl-stale");
+        text += ` The figure shows the last setting that trained: ${shown.join(", ")}.`;
       }
+      message.innerHTML = text;
     }
 
     inputs.forEach((input) => input.addEventListener("input", () => show(input)));

@@ -237,6 +237,7 @@ def test_search_finds_a_lesson(site_url, browser_page):
 def _explorable_state(root):
     return root.evaluate("""r => ({src: r.querySelector('.nl-explore-figure').getAttribute('src'),
         hidden: r.querySelector('.nl-explore-figure').hidden,
+        stale: r.querySelector('.nl-explore-figure').classList.contains('nl-stale'),
         alt: r.querySelector('.nl-explore-figure').alt,
         message: r.querySelector('.nl-message').textContent,
         readouts: Array.from(r.querySelectorAll('output')).map(o => o.textContent)})""")
@@ -257,7 +258,8 @@ def test_explorable_sliders_switch_figures_and_readouts(site_html, site_url, bro
             root = roots.nth(number)
             manifest = json.loads(root.locator(".nl-explore-data").text_content())
             first = _explorable_state(root)
-            assert first["src"] and not first["hidden"] and first["alt"].startswith(manifest["describe"])
+            assert first["src"] and not first["hidden"] and not first["stale"]
+            assert first["alt"].startswith(manifest["describe"])
             if notebook == LESSONS[0] and number == 0:
                 root.scroll_into_view_if_needed()
                 root.screenshot(path=str(shots / "site-explorable-before.png"))
@@ -275,15 +277,15 @@ def test_explorable_sliders_switch_figures_and_readouts(site_html, site_url, bro
                 assert after["readouts"][index] != before["readouts"][index], f"{label}: readout did not change"
                 value = slider["readouts"][int(handle.input_value())]
                 assert after["readouts"][index] == value, f"{label}: readout {after['readouts'][index]} ≠ {value}"
-                assert f"{slider['label']} = {value}" in after["alt"] or after["hidden"], f"{label}: alt {after['alt']}"
-                changed = after["src"] != before["src"] or after["hidden"] != before["hidden"] or \
+                assert not after["hidden"], f"{label}: the figure is gone"
+                assert f"{slider['label']} = {value}" in after["alt"] or after["stale"], f"{label}: alt {after['alt']}"
+                changed = after["src"] != before["src"] or after["stale"] != before["stale"] or \
                     after["message"] != before["message"]
                 assert changed, f"{label}: neither the figure nor the message changed"
-                if not after["hidden"]:
-                    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                                           arg=root.locator(".nl-explore-figure").element_handle(), timeout=5000)
-                else:
-                    assert after["message"].strip(), f"{label}: figure hidden without a message"
+                page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                       arg=root.locator(".nl-explore-figure").element_handle(), timeout=5000)
+                if after["stale"]:
+                    assert "last setting that trained" in after["message"], f"{label}: faded figure, message {after}"
                 assert seconds < 1.0, f"{label}: took {seconds:.2f} s"
                 moved += 1
                 if notebook == LESSONS[0] and number == 0 and index == 0:
@@ -302,13 +304,16 @@ def test_explorable_shows_the_widget_message_for_a_diverging_setting(site_url, b
     explorable, slider = diverging[0]
     open_page(page, f"{site_url}notebooks/{explorable.lesson}.html")
     handle = page.locator(f'#nl-{explorable.key} input[data-name="lr"]')
+    root = page.locator(f"#nl-{explorable.key}")
+    before = _explorable_state(root)
     handle.focus()
     page.keyboard.press("End")
-    root = page.locator(f"#nl-{explorable.key}")
     state = _explorable_state(root)
-    assert state["hidden"] and "learning rate η" in state["message"], state
+    assert not state["hidden"] and state["stale"] and state["src"] == before["src"], state   # the last figure, faded
+    assert "learning rate η" in state["message"], state
+    assert "figure shows the last setting that trained: init scale s = 1e-3" in state["message"], state
     page.keyboard.press("Home")
-    assert not _explorable_state(root)["hidden"]
+    assert not _explorable_state(root)["stale"]
 
 
 def test_lesson_pages_have_no_serious_accessibility_violation(site_html, site_url, browser_page, e2e_artifacts):
