@@ -8,8 +8,10 @@ figure resolution), moves the initialisation-scale slider from 1e-3 to 1e-2 (a r
 3000 steps, N=200 images, in the panels' precision `widgets.PANEL_DTYPE`, plus whatever the panel
 computes from the run), then its other training sliders (04: the ticket size k, to its largest value)
 and one redraw-only slider, and prints the wall time of each: for the scale change, the time to the
-first feedback (the faded figure and the "training …" line), to the final figure, and its split into
-compute and drawing; next to `train()` alone in float64 and float32, measured in the same run. Each
+first feedback (the faded figure and the "training …" line), to the first new figure (the run so far,
+or the final figure if none came), to the final figure, and its split into
+compute and drawing (the compute includes the figures of the run so far drawn while it trains);
+next to `train()` alone in float64 and float32, measured in the same run. Each
 change includes rendering the figure to PNG, as the panel does. Last line:
 `slowest: training X s, redraw Y s, float32 protocol training Z s`.
 
@@ -87,6 +89,21 @@ def panels(task, history):
                                           result=history, redraw={"threshold": threshold(0.999)})
 
 
+def watch(panel) -> tuple[list, list]:
+    """Lists that fill with the times (perf_counter) at which the panel's message line or figure changed,
+    and at which its figure changed to one of the run so far (CSS class `nl-so-far`)."""
+    changes, so_far = [], []
+
+    def figure_changed(change):
+        changes.append(time.perf_counter())
+        if "nl-so-far" in panel.figure._dom_classes:
+            so_far.append(changes[-1])
+
+    panel.message.observe(lambda change: changes.append(time.perf_counter()), names="value")
+    panel.figure.observe(figure_changed, names="value")
+    return changes, so_far
+
+
 def emulate_binder_cpu() -> str:
     """Pin this process to one CPU core and torch to one thread; returns the header line saying so.
 
@@ -122,15 +139,15 @@ def measure() -> tuple[float, float, float]:
         panel.compute = Stopwatch(panel.compute)
         panels_module.cache_clear()
         lottery.cache_clear()
-        changes = []  # when the message line and the figure changed, after the slider moved
-        panel.message.observe(lambda change: changes.append(time.perf_counter()), names="value")
-        panel.figure.observe(lambda change: changes.append(time.perf_counter()), names="value")
+        changes, so_far = watch(panel)
         start = time.perf_counter()
         panel.train_sliders["scale"].value = 1e-2
         retrain = time.perf_counter() - start
         feedback = changes[0] - start if changes else float("nan")
+        first_figure = so_far[0] - start if so_far else retrain
         slowest_training = max(slowest_training, retrain)
-        line = (f"{name:15s} init scale 1e-3 -> 1e-2: first feedback {feedback:.2f} s, final figure {retrain:.2f} s "
+        line = (f"{name:15s} init scale 1e-3 -> 1e-2: first feedback {feedback:.2f} s, first figure "
+                f"{first_figure:.2f} s ({len(so_far)} of the run so far), final figure {retrain:.2f} s "
                 f"(compute {panel.compute.seconds:.2f} s, draw and render {retrain - panel.compute.seconds:.2f} s)")
         for slider_name, slider in list(panel.train_sliders.items())[3:] + list(panel.redraw_sliders.items())[:1]:
             options = list(slider.options) if hasattr(slider, "options") else [slider.min, slider.max]

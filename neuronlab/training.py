@@ -11,6 +11,7 @@ Both return a `History`: the loss at every step, and at the recorded steps the q
 plot (norm products, alignments, gating patterns, cosine similarities, clusters, test metrics).
 `train_many` trains several small networks side by side with the row-space method (lottery tickets).
 """
+import contextvars
 import ctypes
 import math
 import time
@@ -268,14 +269,53 @@ def _record_steps(record_steps, steps: int) -> np.ndarray:
     return chosen
 
 
+@dataclass(frozen=True)
+class RunSoFar:
+    """A run in progress, as a panel draws it while it trains (`watching`). t = steps done, T = all steps,
+    r = steps recorded so far, d = width. loss: (t+1,) the training loss up to step t; steps: (r,) the
+    recorded steps; norm_product: (r, d) every neuron's |v_α| ‖w_α‖ at them. The arrays are views into the
+    run's own: draw them, do not keep them."""
+
+    step: int
+    total_steps: int
+    loss: np.ndarray
+    steps: np.ndarray
+    norm_product: np.ndarray
+
+
+#: the function `train` reports its run so far to, set by `watching` (None: nobody watches)
+_WATCHER = contextvars.ContextVar("neuronlab_training_watcher", default=None)
+
+
+@contextmanager
+def watching(report):
+    """Within the block, every `train` calls report(RunSoFar) at each step it records: how a panel shows
+    the run while it trains. Whatever `report` takes is training time (a panel draws only now and then)."""
+    token = _WATCHER.set(report)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
+
+
 class _Records:
     """The snapshots of a run, written straight into preallocated (R, …) arrays as they come (a list of
-    snapshots stacked at the end would hold every record twice). `gating` is kept as packed bits."""
+    snapshots stacked at the end would hold every record twice). `gating` is kept as packed bits. If
+    someone is `watching`, each new record is reported to them with the run so far."""
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, total_steps: int):
         self.count, self.filled, self.arrays = count, 0, {}
+        self.total_steps, self.steps, self.report = total_steps, np.empty(count, dtype=int), _WATCHER.get()
 
-    def add(self, snapshot: dict):
+    def add(self, step: int, snapshot: dict, losses: np.ndarray):
+        """Store the snapshot of `step`; losses: (t+1,) the run's loss up to it."""
+        self.steps[self.filled] = step
+        self._store(snapshot)
+        if self.report is not None:
+            self.report(RunSoFar(step, self.total_steps, losses, self.steps[:self.filled],
+                                 self.arrays["norm_product"][:self.filled]))
+
+    def _store(self, snapshot: dict):
         snapshot = dict(snapshot, gating=np.packbits(snapshot["gating"], axis=1))
         if not self.arrays:
             self.arrays = {key: np.empty((self.count, *np.shape(value)),
@@ -352,13 +392,14 @@ def _train_rowspace(task, init, lr, steps, recorded, dtype, device, bar):
 def _rowspace_loop(task, inits, lr, steps, recorded, dtype, device, bar):
     """Train the networks `inits` together; losses (m, T+1), records of network 0 at `recorded`, finals."""
     state = _RowSpaceState(inits, task.X_train, task.y_train, task.X_test, dtype, device)
-    losses, records = np.empty((len(inits), steps + 1)), _Records(len(recorded))
+    losses, records = np.empty((len(inits), steps + 1)), _Records(len(recorded), steps)
     for step in range(steps + 1):
         activations, V, residual, squared_residual = state.forward()
         losses[:, step] = squared_residual.cpu().numpy() / (2 * len(residual))
         _check_finite(losses[:, step], losses[:, 0], step, lr)
         if step in recorded:
-            records.add(state.snapshot(activations, residual, task.y_test, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
+            records.add(step, state.snapshot(activations, residual, task.y_test,
+                                             task.input_dim <= MAX_DIM_FOR_WEIGHTS), losses[0, :step + 1])
         if step < steps:
             state.step(activations, V, residual, lr)
             bar.update()
@@ -400,14 +441,15 @@ def _train_textbook(task, init, lr, steps, recorded, dtype, device, bar):
     optimiser = torch.optim.SGD(model.parameters(), lr=lr)
     X = torch.as_tensor(task.X_train, dtype=dtype, device=device)
     y = torch.as_tensor(task.y_train, dtype=dtype, device=device)
-    losses, records = np.empty(steps + 1), _Records(len(recorded))
+    losses, records = np.empty(steps + 1), _Records(len(recorded), steps)
     for step in range(steps + 1):
         optimiser.zero_grad()
         step_loss = 0.5 * torch.mean((y - model(X)) ** 2)
         losses[step] = step_loss.item()
         _check_finite(losses[step], losses[0], step, lr)
         if step in recorded:
-            records.add(_snapshot(model.params(), task, task.input_dim <= MAX_DIM_FOR_WEIGHTS))
+            records.add(step, _snapshot(model.params(), task, task.input_dim <= MAX_DIM_FOR_WEIGHTS),
+                        losses[:step + 1])
         if step < steps:
             step_loss.backward()
             optimiser.step()

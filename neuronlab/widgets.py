@@ -2,8 +2,10 @@
 
 Compute once, then scrub: moving a training slider (init scale s, width d, learning rate η) retrains;
 moving a redraw slider (a time step, a threshold, …) only redraws from the recorded history.
-While a slider retrains, the old figure is faded and the message line says so; a setting that diverges
-keeps the last figure that trained, faded, and says which setting it shows, instead of a traceback.
+While a slider retrains, the old figure is faded and the message line says so; from RUN_SO_FAR_SECONDS
+into the training on, the figure shows the run so far (`plots.plot_run_so_far`), updated every
+RUN_SO_FAR_EVERY seconds, until the panel's own figure replaces it. A setting that diverges keeps the last
+figure that trained, faded, and says which setting it shows, instead of a traceback.
 
 Sliders retrain in single precision (`PANEL_DTYPE`), which halves the time a change takes; the
 notebooks' printed numbers, and the panels' first figures, come from double-precision runs.
@@ -11,7 +13,7 @@ notebooks' printed numbers, and the panels' first figures, come from double-prec
 
 CSS classes, used by the browser test: the panel box has `nl-panel` (and `nl-busy` while it answers a
 slider change), training sliders `nl-retrain`, redraw sliders `nl-redraw`, the message line `nl-message`
-and the figure `nl-figure`.
+and the figure `nl-figure` (and `nl-so-far` while it shows the run so far).
 
 A panel shows its figure in an Image widget (`figure_view`, `show_figure`), never by displaying into an
 Output widget while its cell runs: nbclient, which runs `jupyter execute`, nbconvert and papermill,
@@ -25,7 +27,8 @@ import inspect
 import io
 import math
 import sys
-from contextlib import nullcontext
+import time
+from contextlib import ExitStack
 from functools import lru_cache
 
 import ipywidgets as widgets
@@ -38,13 +41,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from . import compression, lottery, observables, plots
 from .data import check_task
 from .model import check_positive, check_seed, check_whole, check_width
-from .training import History, TrainingDiverged, rounded, train
+from .training import History, TrainingDiverged, rounded, train, watching
 
 #: every slider's label takes the same width, so that all tracks start at one place and have one length
 SLIDER_STYLE = {"description_width": "210px"}
 SLIDER_LAYOUT = widgets.Layout(width="560px")
 #: seconds a slider change waits in the kernel's event loop before the panel answers it (TrainingPanel)
 SETTLE_SECONDS = 0.05
+#: seconds into a retraining at which the figure first shows the run so far, and between its updates
+#: (each update pauses the training for about 0.1 s); none comes when the run is expected to end sooner
+RUN_SO_FAR_SECONDS, RUN_SO_FAR_EVERY = 0.15, 0.6
 #: precision of the panels' retraining: float32 takes 0.8 s for the protocol where float64 takes 1.4 s
 #: (2 cores), with the same clusters to within a neuron or two
 PANEL_DTYPE = torch.float32
@@ -229,8 +235,13 @@ def figure_png(figure) -> bytes:
     extents of the texts it has measured: most of a panel's drawing time, which a redraw or a new run of
     the same panel then saves."""
     buffer = io.BytesIO()
-    _canvas_for(figure).print_png(buffer)
+    _canvas_for(figure).print_png(buffer, pil_kwargs={"compress_level": PNG_COMPRESSION})
     return buffer.getvalue()
+
+
+#: zlib level of the panels' PNGs: 1 encodes in 60 % of the time of the default 6 (45 against 75 ms for
+#: lesson 05's panel figure) for files 7 % larger, which a kernel on the same machine sends at once
+PNG_COMPRESSION = 1
 
 
 #: Agg canvases by figure pixel size (width, height, dpi), the most recently used last
@@ -339,6 +350,8 @@ class TrainingPanel:
         self.progress = widgets.Output(layout=widgets.Layout(min_height="1.6em"))
         self.figure = figure_view()
         self.shown = None  # (settings, PNG) of the figure on screen, from the last setting that trained
+        self.so_far = None  # the run-so-far figure, kept: updated in place it draws about 3× faster
+        self.so_far_due = math.inf  # when (time.perf_counter()) the run so far is next shown
         self.layout = None  # the layout it was drawn with (`plots.style.layout_of`)
         for kind, sliders in (("nl-retrain", self.train_sliders), ("nl-redraw", self.redraw_sliders)):
             for slider in sliders.values():
@@ -398,9 +411,14 @@ class TrainingPanel:
     def _retrain(self, from_slider: bool):
         settings = self.attempted = self._settings()
         error = None
-        # from a slider, the progress bar shows in the panel; while the cell runs, in the cell's own
-        # output: see the module docstring. (The Output widget would swallow errors.)
-        with self.progress if from_slider else nullcontext():
+        with ExitStack() as during:
+            # from a slider, the progress bar and the run so far show in the panel; while the cell runs,
+            # the bar shows in the cell's own output: see the module docstring. (The Output widget would
+            # swallow errors.)
+            if from_slider:
+                during.enter_context(self.progress)
+                during.enter_context(watching(self._show_run_so_far))
+                self.started, self.so_far_due = time.perf_counter(), time.perf_counter() + RUN_SO_FAR_SECONDS
             try:
                 self.result = self.known.get(settings)
                 if self.result is None:
@@ -408,6 +426,8 @@ class TrainingPanel:
                                                **dict(settings))
             except (TrainingDiverged, ValueError) as caught:
                 error = caught
+        self.so_far_due = math.inf
+        self.figure.remove_class("nl-so-far")
         if error is not None:
             self.result = None
             if self.shown is None:
@@ -417,8 +437,26 @@ class TrainingPanel:
                 self.figure.value = dimmed(self.shown[1])
                 self._say(divergence_message(error, dict(self.shown[0])))
             return
-        self._say("")
+        if from_slider:
+            self._say("drawing …", colour="#555555")
         self._redraw(keep_layout=False)
+        self._say("")
+
+    def _show_run_so_far(self, run):
+        """`watching`'s report: from `so_far_due` on, show the run so far (unless it should end within
+        half an update interval, when the panel's own figure is about to come)."""
+        now = time.perf_counter()
+        if now < self.so_far_due or run.step == 0:
+            return
+        expected_left = (now - self.started) * (run.total_steps - run.step) / run.step
+        if expected_left < RUN_SO_FAR_EVERY / 2:
+            return
+        self.so_far = plots.plot_run_so_far(run, self.so_far)
+        plt.close(self.so_far)  # pyplot must not show it after a cell; it stays drawable
+        self.figure.add_class("nl-so-far")
+        self.figure.value = figure_png(self.so_far)
+        self._say(f"training … step {run.step} of {run.total_steps}, the run so far below", colour="#555555")
+        self.so_far_due = time.perf_counter() + RUN_SO_FAR_EVERY
 
     def _redraw(self, keep_layout: bool):
         """Draw the result; `keep_layout`: in the layout of the figure shown (a redraw slider moved: same

@@ -1,6 +1,7 @@
 """Every figure of the course, drawn on real runs (CIFAR-10 cat vs dog, the 2-D toys, small widths) at the
 notebooks' size, keeps its text (titles, axis and tick labels, legends, annotations) inside the figure,
 clear of other axes and legends, and never writes one text over another."""
+import copy
 import itertools
 from types import SimpleNamespace
 
@@ -15,7 +16,7 @@ import pytest  # noqa: E402
 from neuronlab import clusters, compression, lottery, observables, plots, theory, widgets  # noqa: E402
 from neuronlab.data import cifar_task, toy_2d_task  # noqa: E402
 from neuronlab.toys import locked_neuron_toy  # noqa: E402
-from neuronlab.training import train  # noqa: E402
+from neuronlab.training import train, watching  # noqa: E402
 
 
 def drawn_texts(fig):
@@ -96,7 +97,21 @@ def d():
     d.report = compression.compress(d.h.final, d.task)
     d.csweep = compression.compression_sweep(d.task, [1e-3, 1e-1], seeds=(0, 1), width=30, steps=300)
     d.timeline = compression.principle_timeline(d.dense)
+    d.so_far = runs_so_far(d.task, (40, 200))
     return d
+
+
+def runs_so_far(task, at_steps) -> list:
+    """Copies of the run so far that `train` reports at the recorded steps `at_steps` (as a panel sees it)."""
+    seen = []
+
+    def report(run):
+        if run.step in at_steps:
+            seen.append(copy.deepcopy(run))
+
+    with watching(report):
+        train(task, width=60, steps=1000, progress=False)
+    return seen
 
 
 def three_matrices(d):
@@ -119,6 +134,9 @@ FIGURES = {
     "plot_figure1": lambda d: plots.plot_figure1(d.h),
     "plot_image_grid": lambda d: plots.plot_image_grid(d.images, titles=["cat"] * 8 + ["dog"] * 8),
     "plot_training_overview": lambda d: plots.plot_training_overview(d.h, step=400),
+    "plot_run_so_far": lambda d: plots.plot_run_so_far(d.so_far[1]),
+    "plot_run_so_far, updated in place": lambda d: plots.plot_run_so_far(d.so_far[1],
+                                                                          plots.plot_run_so_far(d.so_far[0])),
     "plot_toy_alignment": lambda d: plots.plot_toy_alignment(d.toy, d.th, 40),
     "plot_toy_snapshots": lambda d: plots.plot_toy_snapshots(d.toy, d.th, (0, 40, 1500)),
     "plot_toy_angles": lambda d: plots.plot_toy_angles(d.th, 40),

@@ -228,3 +228,31 @@ def test_the_scale_sweep_shows_one_bar_over_its_runs(toy, capsys, monkeypatch):
     compression.scale_sweep(toy, [1e-3, 1e-2], width=4, steps=50)
     bar = capsys.readouterr().err
     assert "training 2 scales:" in bar and "training d=" not in bar
+
+
+@pytest.mark.parametrize("method", ["rowspace", "textbook"])
+def test_a_watcher_sees_the_run_so_far_at_every_recorded_step(toy, method):
+    seen = []
+
+    def report(run):  # copies: the arrays are views into the run's own
+        seen.append((run.step, run.total_steps, run.loss.copy(), run.steps.copy(), run.norm_product.copy()))
+
+    with training.watching(report):
+        history = train(toy, width=20, steps=60, method=method, record_steps=[0, 5, 30, 60], progress=False)
+    assert [step for step, *_ in seen] == [0, 5, 30, 60] and {total for _, total, *_ in seen} == {60}
+    for index, (step, _, loss, steps, norm_product) in enumerate(seen):
+        np.testing.assert_array_equal(loss, history.loss[:step + 1])
+        np.testing.assert_array_equal(steps, history.steps[:index + 1])
+        np.testing.assert_array_equal(norm_product, history.norm_product[:index + 1])
+    train(toy, width=20, steps=60, progress=False)  # outside the block: nobody is told
+    assert len(seen) == 4
+
+
+def test_train_many_and_nested_watchers_report_where_they_should(toy):
+    outer, inner = [], []
+    with training.watching(lambda run: outer.append(run.step)):
+        train_many(toy, [init_params(2, 5, 0.1, seed) for seed in (0, 1)], lr=0.5, steps=20)  # records nothing
+        with training.watching(lambda run: inner.append(run.step)):
+            train(toy, width=5, steps=20, record_steps=[0, 20], progress=False)
+        train(toy, width=5, steps=20, record_steps=[10], progress=False)
+    assert outer == [10] and inner == [0, 20]

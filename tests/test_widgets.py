@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from ipywidgets import IntSlider  # noqa: E402
 
-from neuronlab import widgets  # noqa: E402
+from neuronlab import plots, training, widgets  # noqa: E402
 from neuronlab.data import toy_2d_task  # noqa: E402
 from neuronlab.training import TrainingDiverged  # noqa: E402
 
@@ -246,3 +246,62 @@ def test_a_step_slider_moves_over_the_recorded_steps():
     assert list(slider.options) == history.steps.tolist()
     assert slider.value == history.steps[history.index(57)] and slider.value <= 57
     assert widgets.step_slider(history).value == 200
+
+
+@pytest.fixture
+def real_panel(monkeypatch):
+    """A panel that really trains (toy task, 60 steps) and shows the run so far at every recorded step."""
+    monkeypatch.setattr(widgets, "RUN_SO_FAR_SECONDS", 0.0)
+    monkeypatch.setattr(widgets, "RUN_SO_FAR_EVERY", 0.0)
+    widgets.cache_clear()
+    panel = widgets.TrainingPanel(toy_2d_task(), plots.plot_training_overview, width=20, steps=60,
+                                  redraw={"step": IntSlider(value=5, min=0, max=60)})
+    shown = []  # (PNG, it shows the run so far, the message line then) for every figure change
+    panel.figure.observe(lambda change: shown.append((bytes(change["new"]), "nl-so-far" in panel.figure._dom_classes,
+                                                      panel.message.value)), names="value")
+    return panel, shown
+
+
+def test_a_retrain_shows_the_run_so_far_then_the_panel_figure(real_panel):
+    panel, shown = real_panel
+    panel.train_sliders["scale"].value = 1e-2
+    so_far = [png for png, is_so_far, _ in shown if is_so_far]
+    recorded_after_start = len(training.default_record_steps(60)) - 1  # step 0 has nothing to show yet
+    assert len(so_far) == recorded_after_start and len(set(so_far)) == len(so_far), "one new figure per record"
+    assert [is_so_far for _, is_so_far, _ in shown] == [False] + [True] * len(so_far) + [False]
+    assert all(message == "" or "training …" in message for *_, message in shown[1:-1])
+    assert bytes(panel.figure.value) == shown[-1][0] and "nl-so-far" not in panel.figure._dom_classes
+    assert panel.message.value == "" and plt.get_fignums() == [], "the run-so-far figure is left open in pyplot"
+
+
+def test_the_run_so_far_messages_count_the_steps(real_panel):
+    panel, shown = real_panel
+    messages = []
+    panel.message.observe(lambda change: messages.append(change["new"]), names="value")
+    panel.train_sliders["scale"].value = 1e-2
+    counted = [message for message in messages if "of 60, the run so far below" in message]
+    steps = [int(message.split("step ")[1].split(" of")[0]) for message in counted]
+    assert steps == [int(step) for step in training.default_record_steps(60)[1:]]
+    assert "drawing …" in messages[-2] and messages[-1] == ""
+
+
+def test_no_run_so_far_for_a_run_the_panel_knows_or_one_about_to_end(real_panel, monkeypatch):
+    panel, shown = real_panel
+    panel.train_sliders["scale"].value = 1e-2
+    shown.clear()
+    panel.train_sliders["scale"].value = 1e-3  # the first setting: known, nothing trains
+    assert not any(is_so_far for _, is_so_far, _ in shown)
+    monkeypatch.setattr(widgets, "RUN_SO_FAR_EVERY", 60.0)  # every run is expected to end within 30 s
+    widgets.cache_clear()
+    shown.clear()
+    panel.train_sliders["scale"].value = 1e-2
+    assert not any(is_so_far for _, is_so_far, _ in shown) and len(shown) == 2  # faded, then the final figure
+
+
+def test_a_run_that_diverges_after_showing_its_progress_goes_back_to_the_last_good_figure(real_panel):
+    panel, shown = real_panel
+    good = bytes(panel.figure.value)
+    panel.train_sliders["lr"].value = 100.0
+    assert any(is_so_far for _, is_so_far, _ in shown), "the run showed nothing before it diverged"
+    assert bytes(panel.figure.value) == widgets.dimmed(good) and "nl-so-far" not in panel.figure._dom_classes
+    assert "Not updated" in panel.message.value

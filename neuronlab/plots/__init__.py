@@ -14,7 +14,7 @@ from .style import (  # noqa: F401
 )
 from .overview import (  # noqa: F401
     plot_loss, plot_norm_products, plot_cosine_similarity, plot_race, plot_cluster_count, plot_figure1,
-    spread_steps, plot_image_grid, plot_training_overview,
+    spread_steps, plot_image_grid, plot_training_overview, plot_run_so_far,
 )
 from .alignment import (  # noqa: F401
     plot_toy_alignment, plot_toy_snapshots, plot_toy_angles, plot_toy_panel, plot_cosine_snapshots,

@@ -3,10 +3,11 @@ matrices, the race at one step and the cluster count over training."""
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.ticker import NullFormatter
 
 from ..clusters import CLUSTER_THRESHOLD, cluster_counts, cluster_order, count_clusters, find_clusters
-from ..training import History
-from .style import MAGNITUDE_CMAP, CourseFigure, OKABE_ITO, axes_or_new, final_norm_colours, subplots
+from ..training import History, RunSoFar
+from .style import COLUMN_WIDTH, MAGNITUDE_CMAP, CourseFigure, OKABE_ITO, axes_or_new, final_norm_colours, subplots
 
 
 def plot_loss(history: History, step: int | None = None, ax=None):
@@ -142,3 +143,39 @@ def plot_training_overview(history: History, step: int | None = None):
     plot_norm_products(history, step=step, ax=norm_ax)
     return fig
 
+
+
+def plot_run_so_far(run: RunSoFar, figure=None):
+    """A run while it trains (`training.watching`): the loss and every neuron's norm product up to step t,
+    on axes that already span all T steps, so that the curves grow to the right. figure: one this function
+    drew for an earlier step of the run, updated in place (it keeps its axes and ticks: about three times
+    faster than a new one, which matters because a panel draws this while the run waits)."""
+    if figure is None:
+        figure = _run_so_far_figure(run.total_steps)
+    loss_ax, norm_ax = figure.axes
+    figure.texts[0].set_text(f"Training … step {run.step} of {run.total_steps}: the run so far "
+                             "(the panel's figure follows)")
+    loss_ax.lines[0].set_data(np.maximum(np.arange(len(run.loss)), 0.5), run.loss)
+    steps = np.maximum(run.steps, 0.5)
+    norm_ax.collections[0].set_segments([np.column_stack([steps, products]) for products in run.norm_product.T])
+    for ax, values in ((loss_ax, run.loss), (norm_ax, run.norm_product)):
+        positive = values[values > 0]
+        if positive.size:  # at least a decade and a half, so that a flat curve still has labelled ticks
+            ax.set_ylim(min(positive.min() / 2, positive.max() / 15), positive.max() * 2)
+    return figure
+
+
+def _run_so_far_figure(total_steps: int):
+    """The empty figure of `plot_run_so_far`: fixed layout, x axes from 0.5 to `total_steps`, decade ticks."""
+    figure = plt.figure(figsize=(COLUMN_WIDTH, 3.2), FigureClass=CourseFigure)
+    figure.text(0.5, 0.97, "", ha="center", va="top", fontsize=plt.rcParams["figure.titlesize"])
+    loss_ax, norm_ax = figure.add_gridspec(1, 2, left=0.09, right=0.98, top=0.8, bottom=0.17,
+                                           wspace=0.28).subplots()
+    loss_ax.plot([], [], color=OKABE_ITO[4])
+    norm_ax.add_collection(LineCollection([], color=OKABE_ITO[4], linewidths=0.7, alpha=0.5))
+    for ax in (loss_ax, norm_ax):
+        ax.set(xscale="log", yscale="log", xlim=(0.5, max(total_steps, 1)), xlabel="step t (0 drawn at 0.5)")
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    loss_ax.set(ylabel="loss (1/2N) Σ r²", title="Training loss")
+    norm_ax.set(ylabel="norm product a_α", title="Each neuron's norm product")
+    return figure

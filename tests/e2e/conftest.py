@@ -57,8 +57,8 @@ LAB_SETTINGS = {
 
 _SCREENSHOTS: list[Path] = []
 _TIMINGS: list[tuple[str, float]] = []
-# (notebook, what changed, "training" or "redraw", first feedback s or None, final figure s)
-_PANEL_TIMINGS: list[tuple[str, str, str, float | None, float]] = []
+# (notebook, what changed, "training" or "redraw", first feedback s or None, first figure s, final figure s)
+_PANEL_TIMINGS: list[tuple[str, str, str, float | None, float, float]] = []
 
 
 def pytest_configure(config):
@@ -77,12 +77,14 @@ def pytest_terminal_summary(terminalreporter):
         # The learner's side of benchmarks/panel.py; reported, never asserted (the machine is noisy).
         terminalreporter.write_line(
             "panel slider changes, from the slider action (the widget update sent) to the first feedback "
-            "(the message line or the figure first changed) and to the final figure (the panel last changed):")
-        for notebook, what, kind, feedback, final in _PANEL_TIMINGS:
+            "(the message line or the figure first changed), to the first new figure (the run so far, or "
+            "the final figure if none came) and to the final figure (the panel last changed):")
+        for notebook, what, kind, feedback, first_figure, final in _PANEL_TIMINGS:
             first = "none (the panel did not change)" if feedback is None else f"{feedback:.2f} s"
             terminalreporter.write_line(
-                f"  {notebook} {what} ({kind}): first feedback {first}, final figure {final:.2f} s")
-        slowest = {kind: max((t[4] for t in _PANEL_TIMINGS if t[2] == kind), default=None)
+                f"  {notebook} {what} ({kind}): first feedback {first}, first figure {first_figure:.2f} s, "
+                f"final figure {final:.2f} s")
+        slowest = {kind: max((t[5] for t in _PANEL_TIMINGS if t[2] == kind), default=None)
                    for kind in ("training", "redraw")}
         terminalreporter.write_line("browser slowest: " + ", ".join(
             f"{kind} " + ("n/a" if s is None else f"{s:.2f} s") for kind, s in slowest.items()))
@@ -130,7 +132,8 @@ def record_timing(name: str, seconds: float) -> None:
 
 
 def record_panel_timings(notebook: str, timings) -> None:
-    """`timings`: (what changed, "training" or "redraw", first feedback s or None, final figure s)."""
+    """`timings`: (what changed, "training" or "redraw", first feedback s or None, first figure s,
+    final figure s)."""
     _PANEL_TIMINGS.extend((notebook, *t) for t in timings)
 
 

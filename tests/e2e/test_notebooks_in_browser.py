@@ -59,7 +59,8 @@ JS_APP_READY = """() => {
 # - `errors`: every error message, including tracebacks raised in widget callbacks (those would
 #   only reach JupyterLab's log console, not a cell);
 # - `watch` (set by JS_WATCH before a slider change) and `poll()`, called by the polls that wait
-#   for the change: `watch.first` is when a poll first saw the panel's message line or figure differ.
+#   for the change: `watch.first` is when a poll first saw the panel's message line or figure differ,
+#   `watch.soFar` when it first saw the figure show the run so far (class nl-so-far).
 JS_SETUP = """async () => {
   const panel = window.jupyterapp.shell.currentWidget;
   await panel.context.ready;
@@ -68,10 +69,12 @@ JS_SETUP = """async () => {
                                   watch: null};
   state.poll = () => {
     const w = state.watch;
-    if (!w || w.first !== null) return;
+    if (!w) return;
     const msg = w.panel.querySelector('.nl-message'), img = w.panel.querySelector(w.selector);
-    if ((msg ? msg.textContent : null) !== w.msg || (img ? img.getAttribute('src') : null) !== w.src)
+    if (w.first === null && ((msg ? msg.textContent : null) !== w.msg
+                             || (img ? img.getAttribute('src') : null) !== w.src))
       w.first = performance.now();
+    if (w.soFar === null && img && img.classList.contains('nl-so-far')) w.soFar = performance.now();
   };
   const hook = () => {
     const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
@@ -185,16 +188,16 @@ JS_PANEL_STATE = """async (p, selector) => {
 JS_WATCH = """(p, selector) => {
   const st = window.__nlE2E, msg = p.querySelector('.nl-message'), img = p.querySelector(selector);
   st.watch = {panel: p, selector, msg: msg ? msg.textContent : null,
-              src: img ? img.getAttribute('src') : null, first: null};
+              src: img ? img.getAttribute('src') : null, first: null, soFar: null};
   return [st.sent.length, performance.now()];
 }"""
 
-# After it: (when a poll first saw the panel change, when the first widget update was sent), in ms
-# of the page's clock, each null if none.
+# After it: (when a poll first saw the panel change, when it first saw the run so far, when the first
+# widget update was sent), in ms of the page's clock, each null if none.
 JS_WATCH_RESULT = """(n) => {
   const st = window.__nlE2E, w = st.watch;
   st.watch = null;
-  return [w ? w.first : null, n < st.sentAt.length ? st.sentAt[n] : null];
+  return [w ? w.first : null, w ? w.soFar : null, n < st.sentAt.length ? st.sentAt[n] : null];
 }"""
 
 JS_PANEL_TRACEBACKS = """(panel) => [...panel.querySelectorAll(
@@ -293,7 +296,7 @@ class Panel:
         self.page = page
         self.index = index
         self.loc = page.locator(".nl-panel").nth(index)
-        # (what, "training" or "redraw", first feedback s or None, final figure s) per slider change
+        # (what, "training" or "redraw", first feedback s or None, first figure s, final figure s) per change
         self.timings = [] if timings is None else timings
 
     def sliders(self, kind: str) -> list[Slider]:
@@ -413,7 +416,7 @@ class Panel:
         if after_value == before_value:
             return {"changed": False, "before": before_src, "after": before_src,
                     "message": self.message(), "errors": [], "value": after_value,
-                    "seconds": time.monotonic() - t0, "feedback": None}
+                    "seconds": time.monotonic() - t0, "feedback": None, "first figure": None}
         # The kernel has finished the widget update(s) sent since, and all other work ...
         try:
             page.wait_for_function(
@@ -445,17 +448,23 @@ class Panel:
                 state, stable_since = now, time.monotonic()
         src = state[0]
         errors = kernel_errors(page)[before_errors:] + self.tracebacks()
-        first_ms, sent_ms = page.evaluate(JS_WATCH_RESULT, before_sent)
+        first_ms, so_far_ms, sent_ms = page.evaluate(JS_WATCH_RESULT, before_sent)
         if sent_ms is not None:  # the slider action: the widget update sent, not the typing before it
             t0 = page_clock + sent_ms / 1000
         # seconds: until the panel last changed (the figure appeared), not counting the settle wait
         seconds = stable_since - t0
-        feedback = None if first_ms is None else min(max(page_clock + first_ms / 1000 - t0, 0.0), seconds)
+        def since(ms):  # a time on the page's clock (ms) as seconds since the slider action, or None
+            return None if ms is None else min(max(page_clock + ms / 1000 - t0, 0.0), seconds)
+
+        feedback, first_figure = since(first_ms), since(so_far_ms)
+        first_figure = seconds if first_figure is None else first_figure  # no run so far: the final figure
         if during is None:
             self.timings.append((f"panel {self.index + 1}: {s.label} {before_value}→{after_value}",
-                                 "training" if s.kind == "nl-retrain" else "redraw", feedback, seconds))
+                                 "training" if s.kind == "nl-retrain" else "redraw", feedback, first_figure,
+                                 seconds))
         return {"changed": True, "before": before_src, "after": src, "message": self.message(),
-                "errors": errors, "value": after_value, "seconds": seconds, "feedback": feedback}
+                "errors": errors, "value": after_value, "seconds": seconds, "feedback": feedback,
+                "first figure": first_figure}
 
 
 def nudge(panel: Panel, s: Slider, what: str) -> dict:
@@ -474,13 +483,15 @@ def nudge(panel: Panel, s: Slider, what: str) -> dict:
         result["errors"] = first["errors"] + result["errors"]
         if first["feedback"] is None and result["feedback"] is not None:
             result["feedback"] += first["seconds"]
+        result["first figure"] += first["seconds"]
         result["seconds"] += first["seconds"]
     return result
 
 
 def timing(result: dict) -> str:
     feedback = "none" if result["feedback"] is None else f"{result['feedback']:.2f} s"
-    return f"first feedback {feedback}, final figure {result['seconds']:.2f} s"
+    return (f"first feedback {feedback}, first figure {result['first figure']:.2f} s, "
+            f"final figure {result['seconds']:.2f} s")
 
 
 def assert_new_image(result: dict, what: str) -> None:
