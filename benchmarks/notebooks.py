@@ -59,7 +59,7 @@ INVENTORY = """
 import gc as _gc, json as _json, numpy as _np, matplotlib.pyplot as _plt
 from neuronlab.training import History as _History
 _runs = [_o for _o in _gc.get_objects() if isinstance(_o, _History)]
-_bytes = lambda _h: sum(_v.nbytes for _v in [*vars(_h).values(), _h.init.W, _h.final.W] if isinstance(_v, _np.ndarray))
+_bytes = lambda _h: sum(_v.nbytes for _v in [*vars(_h).values(), _h.init.W, _h.final.W] if hasattr(_v, "nbytes"))
 print(_json.dumps({"runs": len(_runs), "run_mb": sum(map(_bytes, _runs)) / 2**20,
                    "cos_sim_mb": sum(_h.cos_sim.nbytes for _h in _runs) / 2**20, "figures": len(_plt.get_fignums())}))
 """

@@ -17,6 +17,7 @@ import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from . import observables
 from .clusters import CLUSTER_THRESHOLD, find_clusters
 from .data import Task, check_task
 from .model import Params, TwoLayerReLU, accuracy, check_positive, check_whole, check_width, init_params, loss
+from .symmetric import SymmetricStack
 
 #: training stops when the loss exceeds this multiple of its initial value
 DIVERGENCE_FACTOR = 1e3
@@ -67,7 +69,8 @@ class History:
 
     loss: (T+1,) training loss before each step and after the last one.
     steps: (R,) recorded step numbers.  Per-neuron arrays are (R, d); `gating` is packed bits
-    (R, d, ceil(N/8)); `cos_sim` (R, d, d) float32; `clusters` (R, d) labels at `cluster_threshold`.
+    (R, d, ceil(N/8)); `cos_sim` R symmetric (d, d) float32 matrices, kept by their upper triangles
+    (a `SymmetricStack`: cos_sim[r] is the full matrix); `clusters` (R, d) labels at `cluster_threshold`.
     `weights` (R, d, D) is kept only for low-dimensional (toy) data, else None.
     """
 
@@ -86,7 +89,7 @@ class History:
     u_norm: np.ndarray
     conserved: np.ndarray
     gating: np.ndarray
-    cos_sim: np.ndarray
+    cos_sim: SymmetricStack
     clusters: np.ndarray
     weights: np.ndarray | None = None
     seconds: float = 0.0
@@ -148,17 +151,23 @@ class _RowSpaceState:
         as_tensor = lambda array: torch.as_tensor(array, dtype=dtype, device=device)  # noqa: E731
         self.X, self.y = as_tensor(X), as_tensor(y)
         self.widths = [p.width for p in inits]
-        self.W0 = as_tensor(np.concatenate([p.W for p in inits]))       # (n, D)
+        # each network's W(0) (d_a, D), kept apart: in float64 they are the inits' own arrays, not a copy
+        self.W0 = [as_tensor(p.W) for p in inits]
         self.v = as_tensor(np.concatenate([p.v for p in inits])).clone()  # (n,)
         network = torch.repeat_interleave(torch.arange(len(inits)), torch.tensor(self.widths))
         self.owner = torch.nn.functional.one_hot(network, len(inits)).to(dtype=dtype, device=device)  # (n, m)
         self.K = self.X @ self.X.T                              # (N, N)
-        self.P0 = self.X @ self.W0.T                            # (N, n) pre-activations at t=0
+        self.P0 = torch.cat([self.X @ W0.T for W0 in self.W0], dim=1)  # (N, n) pre-activations at t=0
         self.Bt = torch.zeros_like(self.P0)
         self.X_test = as_tensor(X_test)
-        self.test_P0 = self.X_test @ self.W0.T                  # (M, n)
+        self.test_P0 = torch.cat([self.X_test @ W0.T for W0 in self.W0], dim=1)  # (M, n)
         self.test_K = self.X_test @ self.X.T                    # (M, N)
-        self.G0 = self.W0 @ self.W0.T                           # (n, n), computed once
+
+    @cached_property
+    def G0(self):
+        """W(0) W(0)ᵀ (d, d) of a single network, for its snapshots (computed at the first one)."""
+        (W0,) = self.W0
+        return W0 @ W0.T
 
     @property
     def B(self):
@@ -186,10 +195,10 @@ class _RowSpaceState:
         self.v.add_(N_w_dot_u, alpha=lr / N)
 
     def weights(self) -> list[Params]:
-        """The m networks' current weights (float64 arrays whatever the training precision)."""
-        W, v = _numpy(self.W0 + self.B @ self.X), _numpy(self.v)
-        bounds = np.cumsum([0] + self.widths)
-        return [Params(W[a:b].copy(), v[a:b].copy()) for a, b in zip(bounds[:-1], bounds[1:])]
+        """The m networks' current weights (float64 arrays whatever the training precision), one at a time."""
+        v, bounds = _numpy(self.v), np.cumsum([0] + self.widths)
+        return [Params(_numpy(W0 + self.B[a:b] @ self.X), v[a:b].copy())
+                for W0, a, b in zip(self.W0, bounds[:-1], bounds[1:])]
 
     def snapshot(self, activations, residual, y_test, keep_weights: bool) -> dict:
         """The recorded quantities of a single network (m = 1), computed in the row space from the current
@@ -318,8 +327,8 @@ class _Records:
     def _store(self, snapshot: dict):
         snapshot = dict(snapshot, gating=np.packbits(snapshot["gating"], axis=1))
         if not self.arrays:
-            self.arrays = {key: np.empty((self.count, *np.shape(value)),
-                                         np.float32 if key == "cos_sim" else np.asarray(value).dtype)
+            self.arrays = {key: SymmetricStack(self.count, len(value)) if key == "cos_sim" else
+                           np.empty((self.count, *np.shape(value)), np.asarray(value).dtype)
                            for key, value in snapshot.items() if value is not None}
         for key, array in self.arrays.items():
             array[self.filled] = snapshot[key]
