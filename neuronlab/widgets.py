@@ -451,7 +451,8 @@ class TrainingPanel:
         expected_left = (now - self.started) * (run.total_steps - run.step) / run.step
         if expected_left < RUN_SO_FAR_EVERY / 2:
             return
-        self.so_far = plots.plot_run_so_far(run, self.so_far)
+        size = None if self.layout is None else self.layout[0]  # that of the figure it stands in for
+        self.so_far = plots.plot_run_so_far(run, self.so_far, size)
         plt.close(self.so_far)  # pyplot must not show it after a cell; it stays drawable
         self.figure.add_class("nl-so-far")
         self.figure.value = figure_png(self.so_far)

@@ -137,6 +137,7 @@ FIGURES = {
     "plot_run_so_far": lambda d: plots.plot_run_so_far(d.so_far[1]),
     "plot_run_so_far, updated in place": lambda d: plots.plot_run_so_far(d.so_far[1],
                                                                           plots.plot_run_so_far(d.so_far[0])),
+    "plot_run_so_far, as tall as lesson 04's panel": lambda d: plots.plot_run_so_far(d.so_far[1], size=(9.5, 7.8)),
     "plot_toy_alignment": lambda d: plots.plot_toy_alignment(d.toy, d.th, 40),
     "plot_toy_snapshots": lambda d: plots.plot_toy_snapshots(d.toy, d.th, (0, 40, 1500)),
     "plot_toy_angles": lambda d: plots.plot_toy_angles(d.th, 40),

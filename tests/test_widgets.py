@@ -248,6 +248,11 @@ def test_a_step_slider_moves_over_the_recorded_steps():
     assert widgets.step_slider(history).value == 200
 
 
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels of a PNG, from its header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 @pytest.fixture
 def real_panel(monkeypatch):
     """A panel that really trains (toy task, 60 steps) and shows the run so far at every recorded step."""
@@ -271,6 +276,8 @@ def test_a_retrain_shows_the_run_so_far_then_the_panel_figure(real_panel):
     assert [is_so_far for _, is_so_far, _ in shown] == [False] + [True] * len(so_far) + [False]
     assert all(message == "" or "training …" in message for *_, message in shown[1:-1])
     assert bytes(panel.figure.value) == shown[-1][0] and "nl-so-far" not in panel.figure._dom_classes
+    pixels = {png_size(png) for png, *_ in shown}
+    assert len(pixels) == 1, f"the run so far is not as large as the panel's figure: {pixels}"
     assert panel.message.value == "" and plt.get_fignums() == [], "the run-so-far figure is left open in pyplot"
 
 

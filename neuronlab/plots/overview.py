@@ -145,13 +145,17 @@ def plot_training_overview(history: History, step: int | None = None):
 
 
 
-def plot_run_so_far(run: RunSoFar, figure=None):
+def plot_run_so_far(run: RunSoFar, figure=None, size=None):
     """A run while it trains (`training.watching`): the loss and every neuron's norm product up to step t,
-    on axes that already span all T steps, so that the curves grow to the right. figure: one this function
-    drew for an earlier step of the run, updated in place (it keeps its axes and ticks: about three times
-    faster than a new one, which matters because a panel draws this while the run waits)."""
-    if figure is None:
-        figure = _run_so_far_figure(run.total_steps)
+    on axes that already span all T steps, so that the curves grow to the right. size: (width, height) in
+    inches, default a column wide and 3.2 tall (a panel passes that of the figure this one stands in for,
+    so that nothing below it moves).
+    figure: one this function drew for an earlier step of the run at that size, updated in place (it keeps
+    its axes and ticks: about three times faster than a new one, which matters because a panel draws this
+    while the run waits)."""
+    size = (COLUMN_WIDTH, 3.2) if size is None else tuple(size)
+    if figure is None or tuple(figure.get_size_inches()) != size:
+        figure = _run_so_far_figure(run.total_steps, size)
     loss_ax, norm_ax = figure.axes
     figure.texts[0].set_text(f"Training … step {run.step} of {run.total_steps}: the run so far "
                              "(the panel's figure follows)")
@@ -165,12 +169,14 @@ def plot_run_so_far(run: RunSoFar, figure=None):
     return figure
 
 
-def _run_so_far_figure(total_steps: int):
-    """The empty figure of `plot_run_so_far`: fixed layout, x axes from 0.5 to `total_steps`, decade ticks."""
-    figure = plt.figure(figsize=(COLUMN_WIDTH, 3.2), FigureClass=CourseFigure)
-    figure.text(0.5, 0.97, "", ha="center", va="top", fontsize=plt.rcParams["figure.titlesize"])
-    loss_ax, norm_ax = figure.add_gridspec(1, 2, left=0.09, right=0.98, top=0.8, bottom=0.17,
-                                           wspace=0.28).subplots()
+def _run_so_far_figure(total_steps: int, size):
+    """The empty figure of `plot_run_so_far`: fixed margins (in inches), x axes from 0.5 to `total_steps`,
+    decade ticks."""
+    width, height = size
+    figure = plt.figure(figsize=size, FigureClass=CourseFigure)
+    figure.text(0.5, 1 - 0.1 / height, "", ha="center", va="top", fontsize=plt.rcParams["figure.titlesize"])
+    loss_ax, norm_ax = figure.add_gridspec(1, 2, left=0.85 / width, right=1 - 0.2 / width, top=1 - 0.65 / height,
+                                           bottom=0.55 / height, wspace=0.28).subplots()
     loss_ax.plot([], [], color=OKABE_ITO[4])
     norm_ax.add_collection(LineCollection([], color=OKABE_ITO[4], linewidths=0.7, alpha=0.5))
     for ax in (loss_ax, norm_ax):
