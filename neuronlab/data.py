@@ -11,7 +11,6 @@ float64, ready for the model ``f(x) = sum_a v_a relu(w_a . x)`` (no bias).
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
 import zipfile
 from dataclasses import dataclass
@@ -113,9 +112,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=4)
-def _load_verified(path: Path, mtime_ns: int, size: int, expected_sha256: str) -> dict[str, np.ndarray]:
-    # mtime_ns and size are part of the cache key only: a file replaced on disk is re-verified.
+def _load_verified(path: Path, expected_sha256: str) -> dict[str, np.ndarray]:
     try:
         actual = _sha256(path)
     except OSError as exc:
@@ -131,7 +128,7 @@ def _load_verified(path: Path, mtime_ns: int, size: int, expected_sha256: str) -
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise DataFileError(f"Cannot read the data file {path}: {exc}. {_FIX_HINT}") from exc
     for arr in arrays.values():
-        arr.setflags(write=False)  # shared by every caller: keep the cache intact
+        arr.setflags(write=False)  # the data as the file holds it
     return arrays
 
 
@@ -144,21 +141,22 @@ def load_cifar_subset(path: str | Path = DATA_FILE, *, expected_sha256: str = DA
     ``class_names`` str (10,). Images are grouped by class (200 train / 100 test
     per class), in the order of the source files.
 
-    The verified arrays are cached in-process, so repeated calls are free.
+    Each call reads and checks the file again (about 25 ms): the arrays are not kept in the process, so a
+    lesson kernel holds only the task it built from them (9 MB less; `benchmarks/notebooks.py`).
 
     Raises:
         DataFileError: the file is missing, unreadable, or its checksum does not match.
     """
     path = Path(path).expanduser().resolve()
     try:
-        stat = path.stat()
+        path.stat()
     except FileNotFoundError:
         raise DataFileError(f"The data file {path} is missing. {_FIX_HINT}") from None
     except OSError as exc:
         raise DataFileError(f"Cannot read the data file {path}: {exc}. {_FIX_HINT}") from exc
     if not path.is_file():
         raise DataFileError(f"The data file {path} is not a regular file. {_FIX_HINT}")
-    return dict(_load_verified(path, stat.st_mtime_ns, stat.st_size, expected_sha256))
+    return _load_verified(path, expected_sha256)
 
 
 # --------------------------------------------------------------------------- validation
