@@ -60,7 +60,12 @@ def half_loss_step(losses: np.ndarray) -> np.ndarray:
 
 
 class TrainingDiverged(RuntimeError):
-    """Gradient descent blew up (non-finite values or an exploding loss)."""
+    """Gradient descent blew up (non-finite values or an exploding loss). step, loss, initial_loss, lr:
+    where and how, when the trainer raised it (None otherwise)."""
+
+    def __init__(self, message: str, *, step=None, loss=None, initial_loss=None, lr=None):
+        super().__init__(message)
+        self.step, self.loss, self.initial_loss, self.lr = step, loss, initial_loss, lr
 
 
 @dataclass
@@ -255,8 +260,8 @@ def _check_finite(losses, initial_losses, step: int, lr: float):
     worst = np.argmax(np.where(np.isfinite(losses), losses / initial_losses, np.inf))
     raise TrainingDiverged(
         f"Training diverged at step {step}: the loss reached {losses[worst]:.3g} (it started at "
-        f"{initial_losses[worst]:.3g}): the learning rate η = {rounded(lr)} is too large for this network, try a smaller one."
-    )
+        f"{initial_losses[worst]:.3g}): the learning rate η = {rounded(lr)} is too large for this network, try a smaller one.",
+        step=step, loss=float(losses[worst]), initial_loss=float(initial_losses[worst]), lr=lr)
 
 
 def _check_steps(steps) -> int:

@@ -51,6 +51,9 @@ SETTLE_SECONDS = 0.05
 #: seconds into a retraining at which the figure first shows the run so far, and between its updates
 #: (each update pauses the training for about 0.1 s); none comes when the run is expected to end sooner
 RUN_SO_FAR_SECONDS, RUN_SO_FAR_EVERY = 0.15, 0.6
+#: height kept for a panel's message line and progress bar, and the message's line height: two lines of
+#: message, or one and the bar
+STATUS_HEIGHT, STATUS_LINE_HEIGHT = "52px", "1.35"
 #: precision of the panels' retraining: float32 takes 0.8 s for the protocol where float64 takes 1.4 s
 #: (2 cores), with the same clusters to within a neuron or two
 PANEL_DTYPE = torch.float32
@@ -160,17 +163,21 @@ def _common():
 
 
 def divergence_message(error: Exception, trained: dict | None = None) -> str:
-    """The message line for a setting that cannot be trained (HTML; also used by the website). trained:
-    the settings of a run known to train, for the advice; without it the advice is to move η down."""
-    if trained is None:
-        advice = "Move the <b>learning rate η</b> slider down."
+    """The message line for a setting that cannot be trained (HTML; also used by the website), short
+    enough for one line of a notebook at 1366 px. trained: the settings of a run known to train, for the
+    advice; without it the advice is to move η down."""
+    if isinstance(error, TrainingDiverged) and error.step is not None:
+        what = (f"η = {rounded(error.lr)} diverged at step {error.step} (loss {error.loss:.2g}, from "
+                f"{error.initial_loss:.2g}).")
     else:
-        others = ", ".join(f"{SYMBOLS.get(name, name)} = {_shown(name, value)}" for name, value in trained.items()
-                           if name != "lr")
-        lr = _shown("lr", trained["lr"])
-        advice = (f"The figure shows the last setting that trained: η = {lr} ({others}). "
-                  f"Move the <b>learning rate η</b> slider down to {lr} or below.")
-    return f"⚠️ Not updated: {error} {advice}"
+        what = str(error)
+    if trained is None:
+        return f"⚠️ Not updated: {what} Move the <b>learning rate η</b> slider down."
+    others = ", ".join(f"{SYMBOLS.get(name, name)} = {_shown(name, value)}" for name, value in trained.items()
+                       if name != "lr")
+    lr = _shown("lr", trained["lr"])
+    return (f"⚠️ Not updated: {what} Shown: the last setting that trained, η = {lr} ({others}). "
+            f"Move <b>η</b> down to {lr} or below.")
 
 
 #: how the message line names the training sliders
@@ -346,8 +353,10 @@ class TrainingPanel:
         self.known = {self._settings(): result} if result is not None else {}
         self.redraw_sliders = dict(redraw or {})
         self.message = widgets.HTML()
-        # the progress bar of a retrain started by a slider, in space kept for it: nothing below jumps
-        self.progress = widgets.Output(layout=widgets.Layout(min_height="1.6em"))
+        self.progress = widgets.Output()  # the progress bar of a retrain started by a slider
+        # the message line and the bar share space kept for two lines, so that nothing below them moves
+        # when a bar comes or goes, or a message takes two lines
+        status = widgets.VBox([self.message, self.progress], layout=widgets.Layout(min_height=STATUS_HEIGHT))
         self.figure = figure_view()
         self.shown = None  # (settings, PNG) of the figure on screen, from the last setting that trained
         self.so_far = None  # the run-so-far figure, kept: updated in place it draws about 3× faster
@@ -359,7 +368,7 @@ class TrainingPanel:
                 slider.observe(self._on_change, names="value")
         self.message.add_class("nl-message")
         controls = list(self.train_sliders.values()) + list(self.redraw_sliders.values())
-        self.box = widgets.VBox(controls + [self.message, self.progress, self.figure])
+        self.box = widgets.VBox(controls + [status, self.figure])
         self.box.add_class("nl-panel")
         self.result, self.attempted, self.scheduled = None, None, False  # attempted: the settings last trained
         self._retrain(from_slider=False)
@@ -469,4 +478,5 @@ class TrainingPanel:
         self.shown = (self._settings(), bytes(self.figure.value))
 
     def _say(self, text: str, colour: str = "#B00020"):
-        self.message.value = f"<span style='color:{colour}'>{text}</span>" if text else ""
+        self.message.value = (f"<div style='color:{colour}; line-height:{STATUS_LINE_HEIGHT}'>{text}</div>"
+                              if text else "")

@@ -256,3 +256,11 @@ def test_train_many_and_nested_watchers_report_where_they_should(toy):
             train(toy, width=5, steps=20, record_steps=[0, 20], progress=False)
         train(toy, width=5, steps=20, record_steps=[10], progress=False)
     assert outer == [10] and inner == [0, 20]
+
+
+def test_a_divergence_says_where_and_how_in_its_attributes(toy):
+    with pytest.raises(TrainingDiverged) as caught:
+        train(toy, width=20, lr=100.0, steps=50, progress=False)
+    error = caught.value
+    assert error.lr == 100.0 and 0 < error.step <= 50 and error.loss > training.DIVERGENCE_FACTOR * error.initial_loss
+    assert f"step {error.step}" in str(error)

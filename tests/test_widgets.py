@@ -1,6 +1,7 @@
 """TrainingPanel, headless: which sliders retrain and which redraw, what reaches compute and draw,
 and what a learner sees when training diverges."""
 import asyncio
+import re
 import threading
 
 import matplotlib
@@ -102,8 +103,8 @@ def test_a_diverging_learning_rate_keeps_the_last_figure_faded_and_names_a_rate_
     panel.train_sliders["lr"].value = 50.0
     message = panel.message.value
     assert "Not updated" in message and "diverged" in message and "lr=" not in message
-    assert "last setting that trained: η = 1.0 (s = 1e-3, d = 300, k = 3)" in message
-    assert "slider down to 1.0 or below" in message
+    assert "last setting that trained, η = 1.0 (s = 1e-3, d = 300, k = 3)" in message
+    assert "down to 1.0 or below" in message
     assert panel.result is None and len(calls.drawn) == drawn
     assert bytes(panel.figure.value) == widgets.dimmed(good) and panel.figure.layout.display is None
     panel.redraw_sliders["step"].value = 1  # nothing to redraw: no error either
@@ -312,3 +313,12 @@ def test_a_run_that_diverges_after_showing_its_progress_goes_back_to_the_last_go
     assert any(is_so_far for _, is_so_far, _ in shown), "the run showed nothing before it diverged"
     assert bytes(panel.figure.value) == widgets.dimmed(good) and "nl-so-far" not in panel.figure._dom_classes
     assert "Not updated" in panel.message.value
+
+
+def test_a_real_divergence_is_told_in_one_short_line_that_names_where_and_what_trained(real_panel):
+    panel, _ = real_panel
+    panel.train_sliders["lr"].value = 100.0
+    text = re.sub(r"<[^>]+>", "", panel.message.value)
+    assert re.search(r"η = 100 diverged at step \d+ \(loss [\d.e+]+, from 0\.\d+\)\.", text), text
+    assert "the last setting that trained, η = 0.50 (s = 1e-3, d = 20). Move η down to 0.50 or below." in text
+    assert len(text) <= 170, f"{len(text)} characters: more than a line of a notebook at 1366 px"
