@@ -55,6 +55,7 @@ def reproduce(out: Path, classes=("cat", "dog"), seed=0, scale=1e-3, width=300, 
                          "and metrics.json.")
     matplotlib.use("Agg")
     from .plots.overview import plot_figure1
+    from .plots.style import PNG_COMPRESSION
 
     task = cifar_task(tuple(classes))
     history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed, threads=threads)
@@ -62,7 +63,7 @@ def reproduce(out: Path, classes=("cat", "dog"), seed=0, scale=1e-3, width=300, 
     drawing = time.perf_counter()
     figure = plot_figure1(history, early_step=min(50, steps))
     figure.suptitle(f"{task.name}: d={width}, s={scale:g}, η={lr:g}, seed {seed} (Figure 1 analogue)")
-    figure.savefig(out / "figure1.png", dpi=100)
+    figure.savefig(out / "figure1.png", dpi=100, pil_kwargs={"compress_level": PNG_COMPRESSION})
     result = dict(config=history.config, **metrics(history, early_step=min(50, steps)))
     result["drawing_seconds"] = time.perf_counter() - drawing
     result["seconds"] = time.perf_counter() - start

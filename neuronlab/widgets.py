@@ -242,13 +242,9 @@ def figure_png(figure) -> bytes:
     extents of the texts it has measured: most of a panel's drawing time, which a redraw or a new run of
     the same panel then saves."""
     buffer = io.BytesIO()
-    _canvas_for(figure).print_png(buffer, pil_kwargs={"compress_level": PNG_COMPRESSION})
+    _canvas_for(figure).print_png(buffer, pil_kwargs={"compress_level": plots.style.PNG_COMPRESSION})
     return buffer.getvalue()
 
-
-#: zlib level of the panels' PNGs: 1 encodes in 60 % of the time of the default 6 (45 against 75 ms for
-#: lesson 05's panel figure) for files 7 % larger, which a kernel on the same machine sends at once
-PNG_COMPRESSION = 1
 
 
 #: Agg canvases by figure pixel size (width, height, dpi), the most recently used last
