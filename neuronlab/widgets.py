@@ -357,6 +357,7 @@ class TrainingPanel:
         self.shown = None  # (settings, PNG) of the figure on screen, from the last setting that trained
         self.so_far = None  # the run-so-far figure, kept: updated in place it draws about 3× faster
         self.so_far_due = math.inf  # when (time.perf_counter()) the run so far is next shown
+        self.started = None  # when the retraining a slider started began
         self.layout = None  # the layout it was drawn with (`plots.style.layout_of`)
         for kind, sliders in (("nl-retrain", self.train_sliders), ("nl-redraw", self.redraw_sliders)):
             for slider in sliders.values():
