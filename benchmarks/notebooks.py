@@ -123,6 +123,10 @@ def main():
     parser.add_argument("paths", nargs="*", type=Path)
     parser.add_argument("--write", action="store_true", help="save the executed notebook in place")
     args = parser.parse_args()
+    for path in args.paths:
+        if not path.is_file():
+            parser.error(f"{path}: no such notebook; give paths such as {NOTEBOOKS.name}/05_compression.ipynb, "
+                         "or none for all of them.")
     for path in args.paths or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         notebook, seconds, _, report = run_notebook(path)
         if args.write:

@@ -32,8 +32,9 @@ from contextlib import ExitStack
 from functools import lru_cache
 
 import ipywidgets as widgets
-import matplotlib.image
 import matplotlib.pyplot as plt
+import numpy as np
+import PIL.Image
 import torch
 from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -218,10 +219,13 @@ def _js_exponential(value, digits: int) -> str:
 
 def dimmed(png: bytes, keep: float = 0.35) -> bytes:
     """The PNG faded towards white (`keep` of its contrast): how a panel marks a figure that is not, or
-    not yet, the one for the sliders' values."""
-    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3]   # (height, width, 3) in [0, 1]
+    not yet, the one for the sliders' values. Encoded at `plots.style.PNG_COMPRESSION`, as the figures
+    are: the fading is the first thing a learner sees after moving a slider."""
+    with PIL.Image.open(io.BytesIO(png)) as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=np.float32)  # (height, width, 3) in [0, 255]
+    faded = (255 - keep * (255 - pixels) + 0.5).astype(np.uint8)
     buffer = io.BytesIO()
-    matplotlib.image.imsave(buffer, 1 - keep * (1 - pixels), format="png")
+    PIL.Image.fromarray(faded).save(buffer, format="png", compress_level=plots.style.PNG_COMPRESSION)
     return buffer.getvalue()
 
 
