@@ -8,8 +8,8 @@ import numpy as np
 from .clusters import (CLUSTER_THRESHOLD, cluster_fraction, cluster_order, cluster_sizes,  # noqa: F401
                        count_clusters, find_clusters, within_between)
 from .model import Params, check_k, check_seed, forward, loss, output_accuracy, output_loss
-from .observables import (cosine_similarity_matrix, flip_counts, gating_stack, norm_product,
-                          rank_correlation_over_time, rotation_and_growth)
+from .observables import (cosine_similarity_matrix, norm_product, rank_correlation_over_time, recorded_flips,
+                          rotation_and_growth)
 from .training import TrainingDiverged, progress_bar, train
 
 
@@ -72,22 +72,27 @@ def scale_sweep(task, scales, *, width: int = 300, lr: float = 0.5, steps: int =
             "growth", "final_loss", "diverged")
     columns = {key: [] for key in keys}
     for scale in _runs(scales, "scales"):
-        try:
-            history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed,
-                            record_steps=[0, steps], progress=False, cluster_threshold=threshold)
-            n_clusters, clustered = count_clusters(history.clusters[-1])
-            rotation, growth = rotation_and_growth(history.init, history.final)
-            initial_output = np.sqrt(np.mean(forward(history.init, task.X_train) ** 2))
-            row = (n_clusters, clustered, clustered / width, initial_output, np.median(history.w_norm[0]),
-                   np.median(np.abs(history.v[0])), np.median(rotation), np.median(growth),
-                   float(history.loss[-1]), False)
-        except TrainingDiverged:
-            row = (np.nan,) * (len(keys) - 2) + (True,)
-        for key, value in zip(columns, (float(scale), *row)):
+        row = _scale_row(task, scale, width, lr, steps, seed, threshold)
+        for key, value in zip(columns, (float(scale), *(row or (np.nan,) * (len(keys) - 2)), row is None)):
             columns[key].append(value)
     table = {key: np.array(values, dtype=float) for key, values in columns.items()}
     table["diverged"] = table["diverged"].astype(bool)
     return table
+
+
+def _scale_row(task, scale, width, lr, steps, seed, threshold) -> tuple | None:
+    """One row of `scale_sweep` (None if the run diverged). The run is dropped when this returns, before
+    the next one trains: a lesson kernel never holds two of them."""
+    try:
+        history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed,
+                        record_steps=[0, steps], progress=False, cluster_threshold=threshold)
+    except TrainingDiverged:
+        return None
+    n_clusters, clustered = count_clusters(history.clusters[-1])
+    rotation, growth = rotation_and_growth(history.init, history.final)
+    initial_output = np.sqrt(np.mean(forward(history.init, task.X_train) ** 2))
+    return (n_clusters, clustered, clustered / width, initial_output, np.median(history.w_norm[0]),
+            np.median(np.abs(history.v[0])), np.median(rotation), np.median(growth), float(history.loss[-1]))
 
 
 # --- Notebook 05: compression pipeline ---
@@ -255,20 +260,27 @@ def compression_sweep(task, scales, seeds=(0,), *, width: int = 300, lr: float =
     sweep.update(scale=np.asarray(scales, dtype=float), seed=np.asarray(seeds), width=width,
                  loss_target=loss_target, diverged=np.zeros(shape, dtype=bool))
     for i, j in _runs(list(np.ndindex(shape)), "runs"):
-        try:
-            history = train(task, width=width, scale=scales[i], lr=lr, steps=steps, seed=seeds[j],
-                            record_steps=[0, steps], progress=False)
-        except TrainingDiverged:
+        values = _compression_row(task, scales[i], seeds[j], width, lr, steps, threshold, loss_target)
+        if values is None:
             sweep["diverged"][i, j] = True
             continue
-        report = compress(history.final, task, threshold, n_random=0, loss_target=loss_target)
-        values = (report["clustered"], report["merged"].width,
-                  report["after"]["train_loss"] - report["before"]["train_loss"],
-                  report["k_accuracy"]["norm"], report["k_accuracy"]["merged"],
-                  report["k_loss"]["norm"], report["k_loss"]["merged"], history.loss[-1])
         for name, value in zip(SWEEP_COLUMNS, values):
             sweep[name][i, j] = np.nan if value is None else value
     return sweep
+
+
+def _compression_row(task, scale, seed, width, lr, steps, threshold, loss_target) -> tuple | None:
+    """The SWEEP_COLUMNS of one run of `compression_sweep` (None if it diverged); like `_scale_row`, the
+    run and its compression are dropped before the next one trains."""
+    try:
+        history = train(task, width=width, scale=scale, lr=lr, steps=steps, seed=seed,
+                        record_steps=[0, steps], progress=False)
+    except TrainingDiverged:
+        return None
+    report = compress(history.final, task, threshold, n_random=0, loss_target=loss_target)
+    return (report["clustered"], report["merged"].width, report["after"]["train_loss"] - report["before"]["train_loss"],
+            report["k_accuracy"]["norm"], report["k_accuracy"]["merged"],
+            report["k_loss"]["norm"], report["k_loss"]["merged"], history.loss[-1])
 
 
 def _runs(items: list, what: str):
@@ -420,7 +432,7 @@ def principle_timeline(history, threshold: float = CLUSTER_THRESHOLD) -> dict:
         race=rank_correlation_over_time(history, steps),
         clustered=np.array([cluster_fraction(find_clusters(cos_sim, threshold)) for cos_sim in history.cos_sim]),
         size=total / total[-1],
-        flips=flip_counts(gating_stack(history)).sum(axis=1) / np.diff(steps))
+        flips=recorded_flips(history).sum(axis=1) / np.diff(steps))
 
     def first(mask):
         hits = np.flatnonzero(mask)

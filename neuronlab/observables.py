@@ -227,6 +227,13 @@ def gating_stack(history, indices=None) -> np.ndarray:
     return np.array([history.gating_at(int(i)) for i in indices])
 
 
+def recorded_flips(history) -> np.ndarray:
+    """`flip_counts` of all the recorded gating patterns, counted on the packed bits (R−1, d) ints: the same
+    numbers without unpacking the whole stack (113 records of the reference run: 0.8 MB instead of 14 MB)."""
+    changed_bits = history.gating[1:] ^ history.gating[:-1]          # (R−1, d, ⌈N/8⌉), padding bits stay 0
+    return np.bitwise_count(changed_bits).sum(axis=2, dtype=np.int64)
+
+
 def flip_counts(gatings: np.ndarray) -> np.ndarray:
     """Flips between consecutive patterns of a stack (R, d, N): (R−1, d) ints, row k = between k and k+1."""
     gatings = np.asarray(gatings, dtype=bool)

@@ -64,6 +64,16 @@ def test_flip_counts_between_consecutive_records(small_cifar_run):
     assert np.array_equal(obs.gating_stack(history, [0, 2])[1], history.gating_at(2))
 
 
+@pytest.mark.parametrize("n_per_cluster", [25, 13])     # N = 100 and 52 samples: packed rows end in padding bits
+def test_recorded_flips_counted_on_packed_bits_equal_the_unpacked_count(n_per_cluster):
+    from neuronlab.data import toy_2d_task
+    task = toy_2d_task(n_per_cluster=n_per_cluster)
+    history = train(task, width=20, scale=0.3, lr=0.5, steps=60, record_steps=range(61), progress=False)
+    flips = obs.recorded_flips(history)
+    assert flips.dtype == np.int64 and flips.sum() > 0
+    assert np.array_equal(flips, obs.flip_counts(obs.gating_stack(history)))
+
+
 def test_dense_record_steps_regular_then_log_spaced_and_accepted_by_train():
     steps = obs.dense_record_steps(3000)
     assert steps[0] == 0 and steps[-1] == 3000 and np.all(np.diff(steps) > 0)
