@@ -124,7 +124,7 @@ def _load_verified(path: Path, expected_sha256: str) -> dict[str, np.ndarray]:
         )
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: np.array(npz[key]) for key in _KEYS}
+            arrays = {key: npz[key] for key in _KEYS}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise DataFileError(f"Cannot read the data file {path}: {exc}. {_FIX_HINT}") from exc
     for arr in arrays.values():

@@ -199,11 +199,12 @@ class _RowSpaceState:
         self.Bt.addcmul_(torch.sign(activations), residual @ V.T, value=lr / N)
         self.v.add_(N_w_dot_u, alpha=lr / N)
 
-    def weights(self) -> list[Params]:
-        """The m networks' current weights (float64 arrays whatever the training precision), one at a time."""
+    def weights(self):
+        """The m networks' current weights (float64 arrays whatever the training precision): an iterator
+        that computes them one network at a time, as it is consumed."""
         v, bounds = _numpy(self.v), np.cumsum([0] + self.widths)
-        return [Params(_numpy(W0 + self.B[a:b] @ self.X), v[a:b].copy())
-                for W0, a, b in zip(self.W0, bounds[:-1], bounds[1:])]
+        return (Params(_numpy(torch.addmm(W0, self.B[a:b], self.X)), v[a:b].copy())
+                for W0, a, b in zip(self.W0, bounds[:-1], bounds[1:]))
 
     def snapshot(self, activations, residual, y_test, keep_weights: bool) -> dict:
         """The recorded quantities of a single network (m = 1), computed in the row space from the current
@@ -235,7 +236,7 @@ class _RowSpaceState:
             conserved=_numpy(w_norm**2 - self.v**2),
             gating=(activations.T > 0).cpu().numpy(),
             cos_sim=(total_gram / torch.outer(total_norm, total_norm)).to(torch.float32).cpu().numpy(),
-            weights=self.weights()[0].W if keep_weights else None,
+            weights=next(self.weights()).W if keep_weights else None,
         )
 
 
@@ -381,6 +382,7 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
 def _torch_threads(count: int):
     """Run the block with `count` torch threads, then restore the previous setting and return the memory
     the block freed to the operating system."""
+    _return_freed_memory()
     previous = torch.get_num_threads()
     torch.set_num_threads(count)
     try:
@@ -400,11 +402,12 @@ def _return_freed_memory() -> None:
 
 def _train_rowspace(task, init, lr, steps, recorded, dtype, device, bar):
     losses, records, finals = _rowspace_loop(task, [init], lr, steps, recorded, dtype, device, bar)
-    return losses[0], records, finals[0]
+    return losses[0], records, next(finals)
 
 
 def _rowspace_loop(task, inits, lr, steps, recorded, dtype, device, bar):
-    """Train the networks `inits` together; losses (m, T+1), records of network 0 at `recorded`, finals."""
+    """Train the networks `inits` together; losses (m, T+1), records of network 0 at `recorded`, an
+    iterator over the final Params."""
     state = _RowSpaceState(inits, task.X_train, task.y_train, task.X_test, dtype, device)
     losses, records = np.empty((len(inits), steps + 1)), _Records(len(recorded), steps)
     for step in range(steps + 1):
@@ -426,7 +429,9 @@ def train_many(task: Task, inits: list[Params], lr: float, steps: int, dtype=tor
 
     Exactly `train` (row-space method) for each network, but all networks share one matrix product
     per step, which makes many small retrainings (lottery tickets) cheap. Nothing is recorded.
-    Returns (losses (m, T+1): training loss before each step and after the last, finals: m Params).
+    Returns (losses (m, T+1): training loss before each step and after the last, finals: an iterator over
+    the m final Params, computed one at a time as it is consumed, so that a large batch never holds all
+    its final weights beside their initial ones; `list(finals)` keeps them all).
     progress: as for `train`. Raises ValueError for invalid arguments and TrainingDiverged if any
     network's loss blows up.
     """
