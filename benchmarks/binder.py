@@ -18,7 +18,7 @@ from pathlib import Path
 from notebooks import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-BINDER_LIMIT_MB = 2048
+BINDER_LIMIT_MIB = 2048  # mybinder.org gives at most 2 GiB per session
 
 
 def _name(requirement: str) -> str:
@@ -76,9 +76,9 @@ def main():
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(_peak, [str(ROOT / k) for k in args.kernels]))
     for name, seconds, peak in results:
-        print(f"{name}: {seconds:.1f} s, peak kernel memory {peak:.0f} MB (run at the same time as the other)")
+        print(f"{name}: {seconds:.1f} s, peak kernel memory {peak:.0f} MiB (run at the same time as the other)")
     total = sum(peak for _, _, peak in results)
-    print(f"two kernels at once: {total:.0f} MB of Binder's {BINDER_LIMIT_MB} MB")
+    print(f"two kernels at once: {total:.0f} MiB of Binder's {BINDER_LIMIT_MIB} MiB")
 
 
 if __name__ == "__main__":

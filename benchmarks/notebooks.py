@@ -4,7 +4,8 @@
 
 With `--write`, the executed notebook (outputs kept, widget state dropped from its metadata) replaces the
 file: this is how the committed notebooks are produced. Peak memory is the kernel process's high-water
-mark of resident memory (VmHWM, Linux), the number that matters for Binder's 1–2 GB limit.
+mark of resident memory (VmHWM, Linux), the number that matters for Binder's 1–2 GB limit, in MiB (2^20
+bytes) and, for the peak, in GB (10^9 bytes), the unit of Binder's limit and of the course's 0.45 GB target.
 """
 import argparse
 import json
@@ -45,8 +46,8 @@ def without_progress_bars(outputs: list) -> list:
             if not PROGRESS_BAR.match(str(output.get("data", {}).get("text/plain", "")))]
 
 
-def kernel_memory_mb(client: NotebookRunner) -> tuple[float, float]:
-    """(current, high-water mark) of the kernel's resident memory in MB (VmRSS, VmHWM of /proc/<pid>/status)."""
+def kernel_memory_mib(client: NotebookRunner) -> tuple[float, float]:
+    """(current, high-water mark) of the kernel's resident memory in MiB (VmRSS, VmHWM of /proc/<pid>/status)."""
     pid = client.km.provisioner.process.pid
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     if "VmHWM" not in fields:
@@ -78,24 +79,25 @@ def inventory(client: NotebookRunner) -> dict:
 
 def memory_report(notebook, start: float, memory: list[tuple[float, float]], held: dict, top: int = 3) -> str:
     """What the kernel's peak is made of: the bare kernel, its memory after the set-up cell (torch, the
-    package), the runs (Histories) it holds at the end, the peak, and the cells that raised the
-    high-water mark most (index, MB, first line)."""
+    package: the floor no lesson goes below), the runs (Histories) it holds at the end, the peak, and the
+    cells that raised the high-water mark most (index, MiB, first line). Memory in MiB."""
     code = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     setup = next(index for index in code if "import" in notebook.cells[index].source and
                  "google.colab" not in notebook.cells[index].source)
     rises = sorted(((memory[i][1] - memory[i - 1][1], i) for i in code if i), reverse=True)[:top]
-    lines = [f"  bare kernel {start:.0f} MB; after the set-up cell {setup} (torch, matplotlib, neuronlab) "
-             f"{memory[setup][0]:.0f} MB; peak {memory[-1][1]:.0f} MB; at the end {memory[-1][0]:.0f} MB, holding "
-             f"{held['runs']} runs of {held['run_mb']:.0f} MB (cosine-similarity stacks {held['cos_sim_mb']:.0f} MB) "
-             f"and {held['figures']} open figures"]
+    peak = memory[-1][1]
+    lines = [f"  peak {peak:.0f} MiB = {peak * 2**20 / 1e9:.3f} GB; bare kernel {start:.0f} MiB; after the set-up "
+             f"cell {setup} (torch, matplotlib, neuronlab: the floor) {memory[setup][0]:.0f} MiB; at the end "
+             f"{memory[-1][0]:.0f} MiB, holding {held['runs']} runs of {held['run_mb']:.0f} MiB (cosine-similarity "
+             f"stacks {held['cos_sim_mb']:.0f} MiB) and {held['figures']} open figures"]
     for rise, index in rises:
         first = notebook.cells[index].source.strip().splitlines()[0][:70]
-        lines.append(f"  cell {index:2d} raised the peak by {rise:4.0f} MB: {first}")
+        lines.append(f"  cell {index:2d} raised the peak by {rise:4.0f} MiB: {first}")
     return "\n".join(lines)
 
 
 def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float, float, str]:
-    """Execute `path` in its folder; return (executed notebook, seconds, kernel peak MB, what the
+    """Execute `path` in its folder; return (executed notebook, seconds, kernel peak MiB, what the
     kernel's memory is made of)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookRunner(notebook, timeout=timeout, kernel_name="python3",
@@ -103,10 +105,10 @@ def run_notebook(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode,
     start = time.perf_counter()
     memory = []
     with client.setup_kernel():
-        start_memory = kernel_memory_mb(client)[0]
+        start_memory = kernel_memory_mib(client)[0]
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
-            memory.append(kernel_memory_mb(client))
+            memory.append(kernel_memory_mib(client))
         seconds = time.perf_counter() - start
         report = memory_report(notebook, start_memory, memory, inventory(client))
     notebook.metadata.pop("widgets", None)
