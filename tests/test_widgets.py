@@ -322,3 +322,13 @@ def test_a_real_divergence_is_told_in_one_short_line_that_names_where_and_what_t
     assert re.search(r"η = 100 diverged at step \d+ \(loss [\d.e+]+, from 0\.\d+\)\.", text), text
     assert "the last setting that trained, η = 0.50 (s = 1e-3, d = 20). Move η down to 0.50 or below." in text
     assert len(text) <= 170, f"{len(text)} characters: more than a line of a notebook at 1366 px"
+
+
+def test_importing_the_panels_freezes_the_imports_out_of_the_garbage_collectors_sight():
+    """A full collection, which drawing sets off now and then, must not traverse torch's and matplotlib's
+    objects (0.2 s each time here): after the import, almost every object is frozen."""
+    import subprocess
+    import sys
+    code = "import gc, neuronlab.widgets; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    frozen, tracked = map(int, subprocess.check_output([sys.executable, "-c", code], text=True).split())
+    assert frozen > 100_000 and tracked < frozen / 100, (frozen, tracked)
