@@ -292,12 +292,13 @@ def figure_view() -> widgets.Image:
     return view
 
 
-def show_figure(view: widgets.Image, figure, layout=None) -> tuple:
+def show_figure(view: widgets.Image, figure, layout=None, same_limits: bool = False) -> tuple:
     """Put `figure` into `view` as PNG and close it (pyplot keeps no reference). layout: that of an
     earlier figure of the same make (`plots.style.layout_of`), reused instead of solved again, which
-    saves a third to a half of the drawing. Returns the layout the figure was drawn with."""
+    saves a third to a half of the drawing; with `same_limits`, only if every axes has the limits it had
+    there. Returns the layout the figure was drawn with."""
     if layout is not None:
-        plots.style.apply_layout(figure, layout)
+        plots.style.apply_layout(figure, layout, same_limits)
     view.value = figure_png(figure)
     view.layout.display = None
     plt.close(figure)
@@ -427,7 +428,7 @@ class TrainingPanel:
             if self._settings() != self.attempted:
                 self._retrain(from_slider=True)
             else:
-                self._redraw(keep_layout=True)
+                self._redraw(new_run=False)
         finally:
             self.box.remove_class("nl-busy")
 
@@ -462,7 +463,7 @@ class TrainingPanel:
             return
         if from_slider:
             self._say("drawing …", colour="#555555")
-        self._redraw(keep_layout=False)
+        self._redraw(new_run=True)
         self._say("")
 
     def _show_run_so_far(self, run):
@@ -482,13 +483,14 @@ class TrainingPanel:
         self._say(f"training … step {run.step} of {run.total_steps}, the run so far below", colour="#555555")
         self.so_far_due = time.perf_counter() + RUN_SO_FAR_EVERY
 
-    def _redraw(self, keep_layout: bool):
-        """Draw the result; `keep_layout`: in the layout of the figure shown (a redraw slider moved: same
-        result, same axes, only the marked step or threshold differs)."""
+    def _redraw(self, new_run: bool):
+        """Draw the result in the layout of the figure shown: always after a redraw slider moved (same
+        result, same axes, only the marked step or threshold differs), and for a `new_run` if its axes
+        keep their limits (a new run of the toy), else in a layout solved anew."""
         if self.result is None:
             return
         figure = self.draw(self.result, **{name: slider.value for name, slider in self.redraw_sliders.items()})
-        self.layout = show_figure(self.figure, figure, self.layout if keep_layout else None)
+        self.layout = show_figure(self.figure, figure, self.layout, same_limits=new_run)
         self.shown = (self._settings(), bytes(self.figure.value))
 
     def _say(self, text: str, colour: str = "#B00020"):

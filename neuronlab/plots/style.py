@@ -64,11 +64,17 @@ def all_axes(figure) -> list:
 
 
 def layout_of(figure) -> tuple:
-    """(size in inches, every axes' position, the positions of the figure's super title and labels) of a
-    drawn figure, in figure fractions: to draw another figure of the same make without solving its layout
-    again (`apply_layout`)."""
+    """(size in inches, every axes' position, the positions of the figure's super title and labels, every
+    axes' limits) of a drawn figure, in figure fractions: to draw another figure of the same make without
+    solving its layout again (`apply_layout`)."""
     return (tuple(figure.get_size_inches()), [ax.get_position() for ax in figure.axes],
-            [text.get_position() if text is not None else None for text in _super_texts(figure)])
+            [text.get_position() if text is not None else None for text in _super_texts(figure)],
+            _limits(figure))
+
+
+def _limits(figure) -> list:
+    """Every axes' x and y limits: where they are the same, so are the ticks and their labels."""
+    return [(*ax.get_xlim(), *ax.get_ylim()) for ax in figure.axes]
 
 
 def _super_texts(figure) -> list:
@@ -76,14 +82,16 @@ def _super_texts(figure) -> list:
     return [figure._suptitle, figure._supxlabel, figure._supylabel]
 
 
-def apply_layout(figure, layout) -> bool:
+def apply_layout(figure, layout, same_limits: bool = False) -> bool:
     """Place the axes of `figure` where `layout` (from `layout_of`) had them and switch its layout engine
     off. Returns False, changing nothing, unless the figure has the same size, number of axes and super
-    texts (and no subfigures, whose own boxes the layout does not hold)."""
-    size, positions, text_positions = layout
+    texts (and no subfigures, whose own boxes the layout does not hold), and with `same_limits`, unless
+    every axes also has the same limits (a new run drawn on the same axes: same tick labels, same margins)."""
+    size, positions, text_positions, limits = layout
     texts = _super_texts(figure)
     if (figure.subfigs or tuple(figure.get_size_inches()) != size or len(figure.axes) != len(positions)
-            or [text is None for text in texts] != [position is None for position in text_positions]):
+            or [text is None for text in texts] != [position is None for position in text_positions]
+            or (same_limits and not np.allclose(_limits(figure), limits, rtol=1e-9, atol=0))):
         return False
     figure.set_layout_engine("none")
     for ax, position in zip(figure.axes, positions):
