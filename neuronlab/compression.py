@@ -198,7 +198,7 @@ def smallest_width(kept: np.ndarray, values: np.ndarray, target: float, *, at_mo
 
 
 def compress(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_random: int = 5,
-             loss_target: float = LOSS_TARGET) -> dict:
+             loss_target: float = LOSS_TARGET, unmerged: dict | None = None) -> dict:
     """The compression pipeline on a trained network: merge clusters, prune by norm, prune at random.
 
     Returns a dict:
@@ -209,16 +209,14 @@ def compress(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_rando
       "k_accuracy": smallest width keeping the original training accuracy, pruning by norm ("norm")
         and merging then pruning by norm ("merged"), None if never;
       "k_loss": the same for "training loss ≤ loss_target"; "loss_target".
+    unmerged: `unmerged_analysis(params, task, n_random)` if already computed for these weights (a
+    threshold slider compresses one network again and again); its own n_random then counts.
     """
-    labels = cluster_labels(params, threshold)
+    unmerged = unmerged_analysis(params, task, n_random) if unmerged is None else unmerged
+    labels = find_clusters(unmerged["cos_sim"], threshold)
     n_clusters, clustered = count_clusters(labels)
     merged = merge_clusters(params, labels)
-    before, after = network_metrics(params, task), network_metrics(merged, task)
-    # the norm order and the random ones in one call: the neurons' contributions are computed once
-    orders = np.array([norm_order(params), *(random_order(params.width, seed) for seed in range(n_random))])
-    curves = pruning_curves(params, task, orders)
-    norm = {key: value if key == "kept" else value[0] for key, value in curves.items()}
-    random = {key: value if key == "kept" else value[1:] for key, value in curves.items()} if n_random else None
+    before, norm, after = unmerged["before"], unmerged["norm"], network_metrics(merged, task)
     merged_norm = pruning_curves(merged, task, norm_order(merged))
     target = before["train_accuracy"]
     k_accuracy = {name: smallest_width(curve["kept"], curve["train_accuracy"], target)
@@ -226,15 +224,29 @@ def compress(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_rando
     k_loss = {name: smallest_width(curve["kept"], curve["train_loss"], loss_target, at_most=True)
               for name, curve in (("norm", norm), ("merged", merged_norm))}
     return dict(threshold=threshold, width=params.width, n_clusters=n_clusters, clustered=clustered,
-                merged=merged, before=before, after=after, norm=norm, merged_norm=merged_norm, random=random,
-                k_accuracy=k_accuracy, k_loss=k_loss, loss_target=loss_target)
+                merged=merged, before=before, after=after, norm=norm, merged_norm=merged_norm,
+                random=unmerged["random"], k_accuracy=k_accuracy, k_loss=k_loss, loss_target=loss_target)
+
+
+def unmerged_analysis(params: Params, task, n_random: int = 5) -> dict:
+    """What `compress` measures on the network before merging, the same at every threshold: "cos_sim"
+    (d, d) of the total weight vectors, "before" (`network_metrics`), "norm" and "random" (`pruning_curves`
+    by norm product and for `n_random` random orders, seeds 0..n_random−1; None if n_random is 0)."""
+    # the norm order and the random ones in one call: the neurons' contributions are computed once
+    orders = np.array([norm_order(params), *(random_order(params.width, seed) for seed in range(n_random))])
+    curves = pruning_curves(params, task, orders)
+    return dict(cos_sim=cosine_similarity_matrix(params), before=network_metrics(params, task),
+                norm={key: value if key == "kept" else value[0] for key, value in curves.items()},
+                random={key: value if key == "kept" else value[1:] for key, value in curves.items()}
+                if n_random else None)
 
 
 def threshold_analysis(params: Params, task, threshold: float = CLUSTER_THRESHOLD, n_random: int = 5,
-                       merge_curve: dict | None = None) -> dict:
+                       merge_curve: dict | None = None, unmerged: dict | None = None) -> dict:
     """What the compression panel shows at one threshold: {"report": `compress` at `threshold`,
-    "merge_curve": `merge_error_curve` over all thresholds (pass it when already computed for `params`)}."""
-    return {"report": compress(params, task, threshold, n_random=n_random),
+    "merge_curve": `merge_error_curve` over all thresholds}. merge_curve, unmerged: pass them when already
+    computed for `params` (both are the same at every threshold)."""
+    return {"report": compress(params, task, threshold, n_random=n_random, unmerged=unmerged),
             "merge_curve": merge_error_curve(params, task) if merge_curve is None else merge_curve}
 
 

@@ -102,7 +102,7 @@ def cache_clear():
     (benchmarks time cold runs)."""
     _train_cached.cache_clear()
     _train_for_unlocking.cache_clear()
-    _merge_curves.clear()
+    _networks.clear()
 
 
 def lottery_view(run, step: int = 50):
@@ -112,24 +112,28 @@ def lottery_view(run, step: int = 50):
 
 
 def compression_view(history, *, task, threshold: float):
-    """Lesson 05's panel figure: the trained network of `history` compressed at `threshold`. The merge
-    curve, the same at every threshold, is computed once per trained network."""
-    analysis = compression.threshold_analysis(history.final, task, threshold,
-                                              merge_curve=_merge_curve(history, task))
+    """Lesson 05's panel figure: the trained network of `history` compressed at `threshold`. What does
+    not depend on the threshold (the merge curve, the network before merging) is computed once per
+    trained network."""
+    merge_curve, unmerged = _per_network(history, task)
+    analysis = compression.threshold_analysis(history.final, task, threshold, merge_curve=merge_curve,
+                                              unmerged=unmerged)
     return plots.plot_compression_panel(history, analysis, threshold)
 
 
-_merge_curves = []  # [(history, task, curve)] of the last two networks, held so their ids stay theirs
+_networks = []  # [(history, task, (merge curve, unmerged analysis))] of the last two networks, held so their ids stay theirs
 
 
-def _merge_curve(history, task):
-    """`compression.merge_error_curve` of the final weights of `history`, remembered for the last two runs."""
-    for known_history, known_task, curve in _merge_curves:
+def _per_network(history, task) -> tuple:
+    """`compression.merge_error_curve` and `compression.unmerged_analysis` of the final weights of
+    `history`, remembered for the last two runs."""
+    for known_history, known_task, analyses in _networks:
         if known_history is history and known_task is task:
-            return curve
-    curve = compression.merge_error_curve(history.final, task)
-    _merge_curves[:] = [(history, task, curve), *_merge_curves[:1]]
-    return curve
+            return analyses
+    analyses = (compression.merge_error_curve(history.final, task),
+                compression.unmerged_analysis(history.final, task))
+    _networks[:] = [(history, task, analyses), *_networks[:1]]
+    return analyses
 
 
 def scale_slider(value=1e-3, low=1e-4, high=1.0):

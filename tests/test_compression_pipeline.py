@@ -152,6 +152,24 @@ def test_compress_on_planted_clusters():
     assert compression.compress(params, task, n_random=0)["random"] is None
 
 
+def test_compress_reuses_what_does_not_depend_on_the_threshold():
+    """The panel's threshold slider passes the network's `unmerged_analysis`, computed once: the reports
+    are the ones compress computes from scratch, at every threshold."""
+    params = planted_network(noise=0.05)
+    task = task_for(params)
+    unmerged = compression.unmerged_analysis(params, task, n_random=3)
+    for threshold in (0.9, 0.99, 0.9999999):
+        reused = compression.compress(params, task, threshold, n_random=3, unmerged=unmerged)
+        fresh = compression.compress(params, task, threshold, n_random=3)
+        assert reused.keys() == fresh.keys()
+        for key in ("n_clusters", "clustered", "before", "after", "k_accuracy", "k_loss"):
+            assert reused[key] == fresh[key], (threshold, key)
+        assert np.array_equal(reused["merged"].W, fresh["merged"].W)
+        for curves in ("norm", "random", "merged_norm"):
+            for name, values in fresh[curves].items():
+                assert np.array_equal(reused[curves][name], values), (threshold, curves, name)
+
+
 # --- the sweep and its table ----------------------------------------------------------------------
 
 def test_compression_sweep_shapes_and_a_diverged_run():
