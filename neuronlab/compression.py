@@ -73,7 +73,9 @@ def scale_sweep(task, scales, *, width: int = 300, lr: float = 0.5, steps: int =
     columns = {key: [] for key in keys}
     for scale in _runs(scales, "scales"):
         row = _scale_row(task, scale, width, lr, steps, seed, threshold)
-        for key, value in zip(columns, (float(scale), *(row or (np.nan,) * (len(keys) - 2)), row is None)):
+        diverged = row is None
+        values = (np.nan,) * (len(keys) - 2) if diverged else row
+        for key, value in zip(columns, (float(scale), *values, diverged)):
             columns[key].append(value)
     table = {key: np.array(values, dtype=float) for key, values in columns.items()}
     table["diverged"] = table["diverged"].astype(bool)

@@ -380,8 +380,8 @@ def train(task: Task, width: int = 300, scale: float = 1e-3, lr: float = 0.5, st
 
 @contextmanager
 def _torch_threads(count: int):
-    """Run the block with `count` torch threads, then restore the previous setting and return the memory
-    the block freed to the operating system."""
+    """Run the block with `count` torch threads, then restore the previous setting. Memory freed on the
+    heap is returned to the operating system before the block (what earlier cells left) and after it."""
     _return_freed_memory()
     previous = torch.get_num_threads()
     torch.set_num_threads(count)
