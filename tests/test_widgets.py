@@ -161,6 +161,36 @@ def test_figure_png_on_a_reused_canvas_draws_what_savefig_draws():
     plt.close("all")
 
 
+def test_blitted_png_draws_what_a_full_draw_draws_and_redraws_the_axes_when_their_limits_change():
+    """The run so far is drawn on a kept background of its axes: its pixels must be those of the figure
+    drawn in full (apart from where a curve crosses an axes' frame, drawn last by a full draw), and an
+    update that moves an axes' limits must draw new axes, not the old ones under new curves."""
+    import io
+
+    import matplotlib.image
+    import numpy as np
+
+    task = toy_2d_task()
+    runs = []
+    with training.watching(runs.append):
+        training.train(task, width=20, scale=1e-2, lr=0.5, steps=300, progress=False)
+    figure, limits, redrawn = None, None, []
+    for run in runs[::4]:
+        figure = plots.plot_run_so_far(run, figure, size=(4, 3))
+        background = getattr(figure, "_neuronlab_background", None)
+        blitted = widgets.blitted_png(figure)
+        new_limits = [ax.get_ylim() for ax in figure.axes]
+        redrawn.append(figure._neuronlab_background is not background)
+        assert redrawn[-1] == (new_limits != limits), f"step {run.step}: axes drawn anew {redrawn[-1]}"
+        limits = new_limits
+        pixels = [matplotlib.image.imread(io.BytesIO(data)) for data in (blitted, widgets.figure_png(figure))]
+        assert pixels[0].shape == pixels[1].shape
+        differs = np.any(pixels[0] != pixels[1], axis=-1)
+        assert differs.mean() < 0.002, f"step {run.step}: {differs.mean():.2%} of the pixels differ"
+    assert 1 < sum(redrawn) < len(redrawn), redrawn  # both kinds of update happened
+    plt.close("all")
+
+
 def test_train_cached_remembers_runs_however_the_arguments_are_passed():
     task = toy_2d_task()
     widgets.cache_clear()

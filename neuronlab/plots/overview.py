@@ -163,10 +163,23 @@ def plot_run_so_far(run: RunSoFar, figure=None, size=None):
     steps = np.maximum(run.steps, 0.5)
     norm_ax.collections[0].set_segments([np.column_stack([steps, products]) for products in run.norm_product.T])
     for ax, values in ((loss_ax, run.loss), (norm_ax, run.norm_product)):
-        positive = values[values > 0]
-        if positive.size:  # at least a decade and a half, so that a flat curve still has labelled ticks
-            ax.set_ylim(min(positive.min() / 2, positive.max() / 15), positive.max() * 2)
+        limits = _growing_limits(values)
+        if limits is not None:
+            ax.set_ylim(limits)
     return figure
+
+
+def _growing_limits(values: np.ndarray, span: float = 5, grid: int = 3):
+    """Log-axis limits for the positive `values` of a run so far (None if there are none): from below
+    their minimum, and at least `span` decades below their maximum, to above their maximum, widened to
+    whole decades, the lower limit to a multiple of `grid` decades. They change only when the curves
+    cross one of those lines (the loss falls by decades as the run goes on), so that most updates keep
+    the axes they had and a panel redraws only the curves (`widgets.blitted_png`)."""
+    positive = values[values > 0]
+    if not positive.size:
+        return None
+    low = np.log10(min(positive.min() / 2, positive.max() / 10 ** span))
+    return 10.0 ** (grid * np.floor(low / grid)), 10.0 ** np.ceil(np.log10(positive.max() * 2))
 
 
 def _run_so_far_figure(total_steps: int, size):
