@@ -322,13 +322,13 @@ def figure_view() -> widgets.Image:
     return view
 
 
-def show_figure(view: widgets.Image, figure, layout=None, same_limits: bool = False) -> tuple:
+def show_figure(view: widgets.Image, figure, layout=None, same_ticks: bool = False) -> tuple:
     """Put `figure` into `view` as PNG and close it (pyplot keeps no reference). layout: that of an
     earlier figure of the same make (`plots.style.layout_of`), reused instead of solved again, which
-    saves a third to a half of the drawing; with `same_limits`, only if every axes has the limits it had
-    there. Returns the layout the figure was drawn with."""
+    saves a third to a half of the drawing; with `same_ticks`, only if every axis's tick labels are as
+    wide as they were there (`plots.style.apply_layout`). Returns the layout the figure was drawn with."""
     if layout is not None:
-        plots.style.apply_layout(figure, layout, same_limits)
+        plots.style.apply_layout(figure, layout, same_ticks)
     view.value = figure_png(figure)
     view.layout.display = None
     plt.close(figure)
@@ -515,12 +515,12 @@ class TrainingPanel:
 
     def _redraw(self, new_run: bool):
         """Draw the result in the layout of the figure shown: always after a redraw slider moved (same
-        result, same axes, only the marked step or threshold differs), and for a `new_run` if its axes
-        keep their limits (a new run of the toy), else in a layout solved anew."""
+        result, same axes, only the marked step or threshold differs), and for a `new_run` if its tick
+        labels are as wide as those shown (the same, or other digits), else in a layout solved anew."""
         if self.result is None:
             return
         figure = self.draw(self.result, **{name: slider.value for name, slider in self.redraw_sliders.items()})
-        self.layout = show_figure(self.figure, figure, self.layout, same_limits=new_run)
+        self.layout = show_figure(self.figure, figure, self.layout, same_ticks=new_run)
         self.shown = (self._settings(), bytes(self.figure.value))
 
     def _say(self, text: str, colour: str = "#B00020"):

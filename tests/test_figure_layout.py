@@ -245,25 +245,31 @@ def figure_at(d, name, value):
     return REDRAWS[name](d, value)
 
 
-def test_a_new_run_on_the_same_axes_keeps_the_layout_and_one_on_new_axes_solves_its_own(d):
-    """TrainingPanel after a retrain: the toy panel's axes have fixed limits, so a run at another scale
-    reuses the layout shown (one draw instead of two) and is as readable, its axes within 6 pixels of a
-    freshly solved layout; a CIFAR-10 run of another width has other limits and gets a layout of its own."""
-    other_scale = train(d.toy, width=20, scale=0.1, steps=1500, progress=False)
+def test_a_new_run_with_labels_as_wide_keeps_the_layout_and_one_with_wider_labels_solves_its_own(d):
+    """TrainingPanel after a retrain: a run whose tick labels are no wider than those shown (the toy's
+    fixed axes; a CIFAR-10 run at another scale, whose log axes span other decades) reuses the layout
+    shown (one draw instead of two) and is as readable, its axes within 6 pixels of a freshly solved
+    layout; a figure whose labels are wider gets a layout of its own."""
+    toy_run = train(d.toy, width=20, scale=0.1, steps=1500, progress=False)
+    cifar_run = train(d.task, width=60, scale=1e-2, steps=1000, progress=False)
     with plt.rc_context({"figure.dpi": 100}):
-        shown = plots.plot_toy_panel(d.toy, d.th, 1500)
-        solved, reused = (plots.plot_toy_panel(d.toy, other_scale, 1500) for _ in range(2))
-        wider = plots.plot_training_overview(train(d.task, width=80, steps=1000, progress=False))
-        cifar_shown = plots.plot_training_overview(d.h)
+        cases = [(plots.plot_toy_panel(d.toy, d.th, 1500), *(plots.plot_toy_panel(d.toy, toy_run, 1500)
+                                                             for _ in range(2)), "plot_toy_panel"),
+                 (plots.plot_training_overview(d.h), *(plots.plot_training_overview(cifar_run) for _ in range(2)),
+                  "plot_training_overview")]
+        wider_shown, wider = plots.plot_alignment_panel(d.h, 1000, 0.99), plots.plot_alignment_panel(d.h, 1000, 0.99)
     try:
-        for figure in (shown, solved, cifar_shown):
-            figure.canvas.draw()
-        assert plots.style.apply_layout(reused, plots.style.layout_of(shown), same_limits=True)
-        assert problems(reused, "plot_toy_panel") == []
-        for fresh, kept in zip(solved.axes, reused.axes):
-            assert np.abs(fresh.bbox.extents - kept.bbox.extents).max() < 6, fresh.get_title()
-        assert not plots.style.apply_layout(wider, plots.style.layout_of(cifar_shown), same_limits=True)
+        for shown, solved, reused, name in cases:
+            for figure in (shown, solved):
+                figure.canvas.draw()
+            assert plots.style.apply_layout(reused, plots.style.layout_of(shown), same_ticks=True), name
+            assert problems(reused, name) == []
+            for fresh, kept in zip(solved.axes, reused.axes):
+                assert np.abs(fresh.bbox.extents - kept.bbox.extents).max() < 6, (name, fresh.get_title())
+        wider_shown.canvas.draw()
+        kept = plots.style.layout_of(wider_shown)
+        wider.axes[0].set_ylim(0.5, 1e4)   # 10⁴ where 10⁰ stood: wider labels
+        assert not plots.style.apply_layout(wider, kept, same_ticks=True)
         assert wider.get_layout_engine() is not None     # left to solve its own layout
     finally:
-        for figure in (shown, solved, reused, wider, cifar_shown):
-            plt.close(figure)
+        plt.close("all")

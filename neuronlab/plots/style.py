@@ -64,17 +64,41 @@ def all_axes(figure) -> list:
 
 
 def layout_of(figure) -> tuple:
-    """(size in inches, every axes' position, the positions of the figure's super title and labels, every
-    axes' limits) of a drawn figure, in figure fractions: to draw another figure of the same make without
-    solving its layout again (`apply_layout`)."""
+    """(size in inches, every axes' position, the positions of the figure's super title and labels, the
+    shapes of every axes' tick labels) of a drawn figure, in figure fractions: to draw another figure of
+    the same make without solving its layout again (`apply_layout`)."""
     return (tuple(figure.get_size_inches()), [ax.get_position() for ax in figure.axes],
             [text.get_position() if text is not None else None for text in _super_texts(figure)],
-            _limits(figure))
+            tick_label_shapes(figure))
 
 
-def _limits(figure) -> list:
-    """Every axes' x and y limits: where they are the same, so are the ticks and their labels."""
-    return [(*ax.get_xlim(), *ax.get_ylim()) for ax in figure.axes]
+def tick_label_shapes(figure) -> list:
+    """For every axes, (x, y): how its axis's tick labels at the present limits are made, as (whether
+    they are mathematical text, the characters of the longest, without markup). In the course's font
+    (DejaVu Sans) every digit has one width, so a label of no more characters is no wider (10⁻³ and 10⁻⁶
+    alike, 10⁰ narrower, 10⁻¹⁰ wider), and one of the same kind as tall. Found without making the tick
+    artists, which drawing does."""
+    return [(_label_shape(ax.xaxis), _label_shape(ax.yaxis)) for ax in figure.axes]
+
+
+def _label_shape(axis) -> tuple[bool, int]:
+    low, high = sorted(axis.get_view_interval())
+    locations = [location for location in axis.get_major_locator()() if low <= location <= high]
+    labels = [label for label in axis.get_major_formatter().format_ticks(locations) if label]
+    visible = [label.replace("\\mathdefault", "").translate(_MARKUP) for label in labels]
+    return any("$" in label for label in labels), max(map(len, visible), default=0)
+
+
+#: characters of mathematical text that are markup, not drawn
+_MARKUP = str.maketrans("", "", "${}^_")
+
+
+def _fit_within(shapes: list, kept: list) -> bool:
+    """Whether every axis's tick labels (`tick_label_shapes`) are of the kind, and no longer than, those
+    it had in `kept`."""
+    return len(shapes) == len(kept) and all(
+        new_math == old_math and new_length <= old_length
+        for axes, kept_axes in zip(shapes, kept) for (new_math, new_length), (old_math, old_length) in zip(axes, kept_axes))
 
 
 def _super_texts(figure) -> list:
@@ -82,16 +106,17 @@ def _super_texts(figure) -> list:
     return [figure._suptitle, figure._supxlabel, figure._supylabel]
 
 
-def apply_layout(figure, layout, same_limits: bool = False) -> bool:
+def apply_layout(figure, layout, same_ticks: bool = False) -> bool:
     """Place the axes of `figure` where `layout` (from `layout_of`) had them and switch its layout engine
     off. Returns False, changing nothing, unless the figure has the same size, number of axes and super
-    texts (and no subfigures, whose own boxes the layout does not hold), and with `same_limits`, unless
-    every axes also has the same limits (a new run drawn on the same axes: same tick labels, same margins)."""
-    size, positions, text_positions, limits = layout
+    texts (and no subfigures, whose own boxes the layout does not hold), and with `same_ticks`, unless
+    every axis's tick labels are also of the kind and no longer than there (`tick_label_shapes`: a new
+    run drawn on axes with other limits but no wider labels, so that the margins left for them fit)."""
+    size, positions, text_positions, shapes = layout
     texts = _super_texts(figure)
     if (figure.subfigs or tuple(figure.get_size_inches()) != size or len(figure.axes) != len(positions)
             or [text is None for text in texts] != [position is None for position in text_positions]
-            or (same_limits and not np.allclose(_limits(figure), limits, rtol=1e-9, atol=0))):
+            or (same_ticks and not _fit_within(tick_label_shapes(figure), shapes))):
         return False
     figure.set_layout_engine("none")
     for ax, position in zip(figure.axes, positions):
