@@ -135,15 +135,29 @@ def merge_error_curve(params: Params, task, thresholds=MERGE_THRESHOLDS) -> dict
     Returns a dict of (len(thresholds),) arrays: "threshold", "width" (neurons after merging),
     "loss_change" (training loss after merging − before; 0 up to rounding when nothing merges),
     "train_accuracy" and "test_accuracy" after merging.
+
+    The merged networks (`merge_clusters`) are evaluated without being built: a cluster's merged neuron
+    outputs (Σ_α v_α ‖w_α‖) relu(x·ŵ), with ŵ = Σ_α a_α ŵ_α / ‖Σ_α a_α ŵ_α‖ (`merge_cluster`), so its
+    pre-activations are sums of the projections x·ŵ_α of the neurons' own directions, found once.
     """
     cos_sim = cosine_similarity_matrix(params)
+    w_norms = np.linalg.norm(params.W, axis=1)
+    directions = params.W / w_norms[:, None]                          # ŵ_α (d, D)
+    products, output_weights = np.abs(params.v) * w_norms, params.v * w_norms  # a_α, v_α ‖w_α‖ (d,)
+    direction_gram = directions @ directions.T                        # ŵ_α·ŵ_β (d, d)
+    splits = [(X @ directions.T, y) for X, y in ((task.X_train, task.y_train), (task.X_test, task.y_test))]
     before = loss(params, task.X_train, task.y_train)
     rows = []
     for threshold in thresholds:
-        merged = merge_clusters(params, find_clusters(cos_sim, threshold))
-        train_outputs, test_outputs = forward(merged, task.X_train), forward(merged, task.X_test)
-        rows.append((threshold, merged.width, output_loss(train_outputs, task.y_train) - before,
-                     output_accuracy(train_outputs, task.y_train), output_accuracy(test_outputs, task.y_test)))
+        labels = find_clusters(cos_sim, threshold)
+        members = labels[:, None] == np.arange(labels.max() + 1)     # (d, k): neuron α is in cluster c
+        summed = members * products[:, None]                          # Σ_α a_α ŵ_α = directions.T @ summed
+        lengths = np.sqrt(np.sum(summed * (direction_gram @ summed), axis=0))  # ‖Σ_α a_α ŵ_α‖ (k,)
+        merged_output = output_weights @ members                      # Σ_α v_α ‖w_α‖ (k,)
+        (train_outputs, y_train), (test_outputs, y_test) = (
+            (np.maximum(projections @ summed / lengths, 0.0) @ merged_output, y) for projections, y in splits)
+        rows.append((threshold, members.shape[1], output_loss(train_outputs, y_train) - before,
+                     output_accuracy(train_outputs, y_train), output_accuracy(test_outputs, y_test)))
     columns = np.array(rows, dtype=float).T
     curve = dict(zip(("threshold", "width", "loss_change", "train_accuracy", "test_accuracy"), columns))
     curve["width"] = curve["width"].astype(int)

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from neuronlab import compression, plots, widgets  # noqa: E402
-from neuronlab.data import toy_2d_task  # noqa: E402
+from neuronlab.data import cifar_task, toy_2d_task  # noqa: E402
 from neuronlab.model import Params, accuracy, forward, init_params, loss  # noqa: E402
 from neuronlab.observables import norm_product  # noqa: E402
 from neuronlab.training import train  # noqa: E402
@@ -92,6 +92,24 @@ def test_merge_error_grows_when_nearly_parallel_neurons_are_merged():
     curve = compression.merge_error_curve(params, task, thresholds=[0.9, 0.9999999])
     assert curve["width"][0] < curve["width"][1] == 15  # nothing is exactly parallel any more
     assert abs(curve["loss_change"][1]) < 1e-10 < 1e-4 < curve["loss_change"][0]
+
+
+def test_merge_error_curve_is_merging_then_evaluating_at_every_threshold():
+    """The curve evaluates the merged networks from the neurons' projections (one product, not one per
+    threshold): it must give what building each one with `merge_clusters` and running it gives."""
+    task = cifar_task()
+    params = train(task, width=40, scale=1e-2, steps=600, record_steps=[0, 600], progress=False).final
+    thresholds = [0.5, 0.9, 0.99, 0.999, 0.99999]
+    curve = compression.merge_error_curve(params, task, thresholds=thresholds)
+    before = loss(params, task.X_train, task.y_train)
+    for row, threshold in enumerate(thresholds):
+        merged = compression.merge_clusters(params, compression.cluster_labels(params, threshold))
+        assert curve["width"][row] == merged.width
+        assert np.isclose(curve["loss_change"][row], loss(merged, task.X_train, task.y_train) - before,
+                          rtol=1e-9, atol=1e-15 * before), threshold
+        assert curve["train_accuracy"][row] == accuracy(merged, task.X_train, task.y_train)
+        assert curve["test_accuracy"][row] == accuracy(merged, task.X_test, task.y_test)
+    assert len(set(curve["width"])) > 2  # the thresholds merged different numbers of neurons
 
 
 # --- pruning curves ------------------------------------------------------------------------------
