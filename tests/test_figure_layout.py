@@ -273,3 +273,31 @@ def test_a_new_run_with_labels_as_wide_keeps_the_layout_and_one_with_wider_label
         assert wider.get_layout_engine() is not None     # left to solve its own layout
     finally:
         plt.close("all")
+
+
+def test_log_axes_are_labelled_in_plain_text_with_the_default_labels_values(d):
+    """Course figures write log ticks as 10⁻³ (Unicode superscripts), not as mathematical text: the same
+    labels as matplotlib's, at the same places, drawn without the mathtext engine."""
+    assert plots.style.plain_text(r"$\mathdefault{10^{-3}}$") == "10⁻³"
+    assert plots.style.plain_text(r"$\mathdefault{2\times10^{12}}$") == "2×10¹²"
+    assert plots.style.plain_text(r"$\mathdefault{-10^{0}}$") == "−10⁰"
+    assert plots.style.plain_text(r"$\alpha_{1}$") == r"$\alpha_{1}$" and plots.style.plain_text("0.5") == "0.5"
+    with plt.rc_context({"figure.dpi": 100}):
+        figure = plots.plot_training_overview(d.h)
+        default = plt.figure(figsize=figure.get_size_inches())
+    try:
+        figure.canvas.draw()
+        log_axes = [axis for ax in figure.axes for axis in (ax.xaxis, ax.yaxis) if axis.get_scale() == "log"]
+        assert log_axes
+        for axis in log_axes:
+            labels = [tick.label1.get_text() for tick in axis.get_major_ticks() if tick.label1.get_text()]
+            assert labels and not any("$" in label for label in labels), labels
+            twin = default.add_subplot()
+            getattr(twin, f"set_{axis.axis_name}scale")("log")
+            getattr(twin, f"set_{axis.axis_name}lim")(axis.get_view_interval())
+            theirs = getattr(twin, f"{axis.axis_name}axis")
+            locations = [location for location in axis.get_majorticklocs()]
+            assert [plots.style.plain_text(label) for label in theirs.get_major_formatter().format_ticks(locations)] \
+                == axis.get_major_formatter().format_ticks(locations)
+    finally:
+        plt.close(figure), plt.close(default)

@@ -3,11 +3,13 @@
 Colours: the Okabe–Ito palette for categories (colour-blind safe) and viridis for magnitudes; lines
 also differ by style or marker, so that no information is carried by colour alone.
 """
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import LogFormatterSciNotation, NullLocator
 
 #: Okabe & Ito (2008) colour-blind-safe palette
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -50,15 +52,52 @@ MAX_MINOR_TICK_DECADES = 3
 
 class CourseFigure(Figure):
     """A Figure that, just before drawing, leaves the log axes spanning more than MAX_MINOR_TICK_DECADES
-    decades without minor ticks: there they are too dense to read, and their hundreds of tick artists
-    took about half of a panel's drawing time."""
+    decades without minor ticks (there they are too dense to read, and their hundreds of tick artists
+    took about half of a panel's drawing time), and labels log axes in plain text (`PlainLogFormatter`)."""
 
     def draw(self, renderer):
         for ax in all_axes(self):
             for axis in (ax.xaxis, ax.yaxis):
                 if _decades(axis) > MAX_MINOR_TICK_DECADES:
                     axis.set_minor_locator(NullLocator())
+                _label_logs_in_plain_text(axis)
         super().draw(renderer)
+
+
+class PlainLogFormatter(LogFormatterSciNotation):
+    """The tick labels of matplotlib's log axes (10⁻³, 2×10⁻³), written in plain text with Unicode
+    superscripts instead of mathematical text: they look the same, and they are drawn without the
+    mathtext engine, whose parsing took a fifth of Figure 1's drawing."""
+
+    def __call__(self, x, pos=None):
+        return plain_text(super().__call__(x, pos))
+
+
+def _label_logs_in_plain_text(axis) -> None:
+    """Give `axis` PlainLogFormatters where it has matplotlib's default log formatters, keeping their settings."""
+    for minor, formatter in ((False, axis.get_major_formatter()), (True, axis.get_minor_formatter())):
+        if type(formatter) is LogFormatterSciNotation:
+            plain = PlainLogFormatter()
+            plain.__dict__.update(formatter.__dict__)   # the same base, thresholds and axis
+            (axis.set_minor_formatter if minor else axis.set_major_formatter)(plain)
+
+
+#: a label as the log formatters write it: $\mathdefault{…}$
+_MATH_LABEL = re.compile(r"^\$\\mathdefault\{(.*)\}\$$")
+_POWER = re.compile(r"\^\{([^{}]*)\}")
+_SUPERSCRIPTS = str.maketrans("0123456789-−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")
+
+
+def plain_text(label: str) -> str:
+    """A log-axis tick label in plain text: "$\\mathdefault{2\\times10^{-3}}$" -> "2×10⁻³" (a leading
+    minus as "−"); any other label unchanged."""
+    match = _MATH_LABEL.match(label)
+    if match is None:
+        return label
+    text = _POWER.sub(lambda power: power.group(1).translate(_SUPERSCRIPTS), match.group(1).replace("\\times", "×"))
+    if any(mark in text for mark in "\\{}^_$"):
+        return label   # more mathematical text than a power: left to the mathtext engine
+    return "−" + text[1:] if text.startswith("-") else text
 
 
 def all_axes(figure) -> list:
@@ -87,7 +126,7 @@ def tick_label_shapes(figure) -> list:
 def _label_shape(axis) -> tuple[bool, int]:
     low, high = sorted(axis.get_view_interval())
     locations = [location for location in axis.get_major_locator()() if low <= location <= high]
-    labels = [label for label in axis.get_major_formatter().format_ticks(locations) if label]
+    labels = [plain_text(label) for label in axis.get_major_formatter().format_ticks(locations) if label]
     visible = [label.replace("\\mathdefault", "").translate(_MARKUP) for label in labels]
     return any("$" in label for label in labels), max(map(len, visible), default=0)
 
