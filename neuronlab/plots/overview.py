@@ -162,24 +162,25 @@ def plot_run_so_far(run: RunSoFar, figure=None, size=None):
     loss_ax.lines[0].set_data(np.maximum(np.arange(len(run.loss)), 0.5), run.loss)
     steps = np.maximum(run.steps, 0.5)
     norm_ax.collections[0].set_segments([np.column_stack([steps, products]) for products in run.norm_product.T])
-    for ax, values in ((loss_ax, run.loss), (norm_ax, run.norm_product)):
-        limits = _growing_limits(values)
+    for ax, values, top in ((loss_ax, run.loss, 1.0), (norm_ax, run.norm_product, 10.0)):
+        limits = _growing_limits(values, top)
         if limits is not None:
             ax.set_ylim(limits)
     return figure
 
 
-def _growing_limits(values: np.ndarray, span: float = 5, grid: int = 3):
+def _growing_limits(values: np.ndarray, top: float, span: float = 5, grid: int = 3):
     """Log-axis limits for the positive `values` of a run so far (None if there are none): from below
-    their minimum, and at least `span` decades below their maximum, to above their maximum, widened to
-    whole decades, the lower limit to a multiple of `grid` decades. They change only when the curves
-    cross one of those lines (the loss falls by decades as the run goes on), so that most updates keep
-    the axes they had and a panel redraws only the curves (`widgets.blitted_png`)."""
+    their minimum, and at least `span` decades below their maximum, to above their maximum and at least
+    to `top` (where such runs end up: a loss starts at 0.5, the largest norm products grow to about 1),
+    widened to whole decades, the lower limit to a multiple of `grid` decades. They change only when the
+    curves cross one of those lines (the loss falls by decades as the run goes on), so that most updates
+    keep the axes they had and a panel redraws only the curves (`widgets.blitted_png`)."""
     positive = values[values > 0]
     if not positive.size:
         return None
     low = np.log10(min(positive.min() / 2, positive.max() / 10 ** span))
-    return 10.0 ** (grid * np.floor(low / grid)), 10.0 ** np.ceil(np.log10(positive.max() * 2))
+    return 10.0 ** (grid * np.floor(low / grid)), 10.0 ** np.ceil(np.log10(max(positive.max() * 2, top)))
 
 
 def _run_so_far_figure(total_steps: int, size):
