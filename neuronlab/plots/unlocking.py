@@ -210,7 +210,7 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
                       linestyle="--", label="different clusters")
     own_final = 1 - np.median(summary["distance_to_final"], axis=1) / history.n_samples
     agree_ax.semilogx(plot_steps, own_final, color="0.3", linestyle=":",
-                      label="agreement with own final pattern (median)")
+                      label="own final pattern (median)")
     agree_ax.axvline(max(step, 1), color="k", linewidth=0.8)
     agree_ax.set(xlabel="step t (0 drawn at 1)", ylabel="fraction of samples on the same side", ylim=(0.25, 1.02),
                  title="Gating agreement of pairs of neurons")
