@@ -113,13 +113,19 @@ def lottery_view(run, step: int = 50):
 
 
 def compression_view(history, *, task, threshold: float):
-    """Lesson 05's panel figure: the trained network of `history` compressed at `threshold`. What does
-    not depend on the threshold (the merge curve, the network before merging) is computed once per
-    trained network."""
+    """Lesson 05's panel figure: the trained network of `history` compressed at `threshold`, updated in
+    place for another threshold. What does not depend on the threshold (the merge curve, the network
+    before merging) is computed once per trained network."""
     merge_curve, unmerged = _per_network(history, task)
-    analysis = compression.threshold_analysis(history.final, task, threshold, merge_curve=merge_curve,
+
+    def analysis(threshold):
+        return compression.threshold_analysis(history.final, task, threshold, merge_curve=merge_curve,
                                               unmerged=unmerged)
-    return plots.plot_compression_panel(history, analysis, threshold)
+
+    figure = plots.plot_compression_panel(history, analysis(threshold), threshold)
+    update = figure.update_in_place
+    figure.update_in_place = lambda threshold: update(analysis(threshold), threshold)
+    return figure
 
 
 _networks = []  # [(history, task, (merge curve, unmerged analysis))] of the last two networks, held so their ids stay theirs
@@ -326,12 +332,14 @@ def show_figure(view: widgets.Image, figure, layout=None, same_ticks: bool = Fal
     """Put `figure` into `view` as PNG and close it (pyplot keeps no reference). layout: that of an
     earlier figure of the same make (`plots.style.layout_of`), reused instead of solved again, which
     saves a third to a half of the drawing; with `same_ticks`, only if every axis's tick labels are as
-    wide as they were there (`plots.style.apply_layout`). Returns the layout the figure was drawn with."""
+    wide as they were there (`plots.style.apply_layout`). Returns the layout the figure was drawn with,
+    which it keeps."""
     if layout is not None:
         plots.style.apply_layout(figure, layout, same_ticks)
     view.value = figure_png(figure)
     view.layout.display = None
     plt.close(figure)
+    figure.set_layout_engine("none")  # keeps the layout it was drawn in, for an update in place
     return plots.style.layout_of(figure)
 
 
@@ -407,6 +415,7 @@ class TrainingPanel:
         self.so_far_due = math.inf  # when (time.perf_counter()) the run so far is next shown
         self.started = None  # when the retraining a slider started began
         self.layout = None  # the layout it was drawn with (`plots.style.layout_of`)
+        self.drawn = None  # the figure of the last result drawn, kept for updates in place
         for kind, sliders in (("nl-retrain", self.train_sliders), ("nl-redraw", self.redraw_sliders)):
             for slider in sliders.values():
                 slider.add_class(kind)
@@ -514,13 +523,21 @@ class TrainingPanel:
         self.so_far_due = time.perf_counter() + RUN_SO_FAR_EVERY
 
     def _redraw(self, new_run: bool):
-        """Draw the result in the layout of the figure shown: always after a redraw slider moved (same
-        result, same axes, only the marked step or threshold differs), and for a `new_run` if its tick
-        labels are as wide as those shown (the same, or other digits), else in a layout solved anew."""
+        """Draw the result in the layout of the figure shown. After a redraw slider moved (same result, same
+        axes, only the marked step or threshold differs), update the figure shown in place where its plot
+        function says how (`CourseFigure.update_in_place`), else draw it anew in that layout; for a
+        `new_run`, draw anew, in that layout if its tick labels are as wide as those shown (the same, or
+        other digits), else in a layout solved anew."""
         if self.result is None:
             return
-        figure = self.draw(self.result, **{name: slider.value for name, slider in self.redraw_sliders.items()})
-        self.layout = show_figure(self.figure, figure, self.layout, same_ticks=new_run)
+        values = {name: slider.value for name, slider in self.redraw_sliders.items()}
+        update = None if new_run else getattr(self.drawn, "update_in_place", None)
+        if update is not None:
+            update(**values)
+            self.figure.value = figure_png(self.drawn)
+        else:
+            self.drawn = self.draw(self.result, **values)
+            self.layout = show_figure(self.figure, self.drawn, self.layout, same_ticks=new_run)
         self.shown = (self._settings(), bytes(self.figure.value))
 
     def _say(self, text: str, colour: str = "#B00020"):

@@ -2,6 +2,7 @@
 notebooks' size, keeps its text (titles, axis and tick labels, legends, annotations) inside the figure,
 clear of other axes and legends, and never writes one text over another."""
 import copy
+import io
 import itertools
 from types import SimpleNamespace
 
@@ -9,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -243,6 +245,31 @@ def test_a_redraw_keeps_its_layout_and_its_text_readable(d, name):
 
 def figure_at(d, name, value):
     return REDRAWS[name](d, value)
+
+
+#: the other redraw slider's value, where a panel has two
+OTHER_REDRAW_VALUE = {"01 step": {"threshold": 0.99}, "01 threshold": {"step": 1000}}
+
+
+@pytest.mark.parametrize("name", REDRAWS)
+def test_a_redraw_in_place_draws_what_a_new_figure_in_that_layout_draws(d, name):
+    """A panel's redraw slider updates the figure shown (`CourseFigure.update_in_place`) instead of drawing
+    a new one: at the other end of the slider's range, and back, its pixels must be those of a figure drawn
+    anew for that value in the same layout (`widgets.show_figure`), and it must be as readable."""
+    key, (first, second) = name.split()[1], REDRAW_VALUES[name.split()[1]]
+    view = widgets.figure_view()
+    with plt.rc_context({"figure.dpi": 100}):
+        kept = figure_at(d, name, first)
+        layout = widgets.show_figure(view, kept)
+        for value in (second, first):
+            kept.update_in_place(**{key: value}, **OTHER_REDRAW_VALUE.get(name, {}))
+            updated = widgets.figure_png(kept)
+            widgets.show_figure(view, figure_at(d, name, value), layout)
+            pixels = [matplotlib.image.imread(io.BytesIO(png)) for png in (updated, view.value)]
+            assert pixels[0].shape == pixels[1].shape
+            differs = np.any(pixels[0] != pixels[1], axis=-1)
+            assert not differs.any(), f"{name} at {value}: {differs.mean():.2%} of the pixels differ"
+    assert problems(kept, name) == []
 
 
 def test_a_new_run_with_labels_as_wide_keeps_the_layout_and_one_with_wider_labels_solves_its_own(d):

@@ -312,6 +312,19 @@ def test_a_retrain_shows_the_run_so_far_then_the_panel_figure(real_panel):
     assert panel.message.value == "" and plt.get_fignums() == [], "the run-so-far figure is left open in pyplot"
 
 
+def test_a_redraw_slider_updates_the_figure_shown_in_place_and_a_retrain_draws_a_new_one(real_panel):
+    """The redraw draws what a new figure in the panel's layout would show, without making a new figure."""
+    panel, shown = real_panel
+    kept = panel.drawn
+    panel.redraw_sliders["step"].value = 40
+    assert panel.drawn is kept and bytes(panel.figure.value) == shown[-1][0]
+    view = widgets.figure_view()
+    widgets.show_figure(view, plots.plot_training_overview(panel.result, step=40), panel.layout)
+    assert view.value == panel.figure.value
+    panel.train_sliders["scale"].value = 1e-2
+    assert panel.drawn is not kept and plt.get_fignums() == []
+
+
 def test_the_run_so_far_messages_count_the_steps(real_panel):
     panel, shown = real_panel
     messages = []

@@ -7,7 +7,7 @@ from ..clusters import CLUSTER_THRESHOLD, cluster_order, count_clusters, find_cl
 from ..model import Params
 from ..observables import target_direction
 from ..training import History
-from .overview import plot_cosine_similarity, spread_steps
+from .overview import plot_cosine_similarity, show_cosine_similarity, spread_steps
 from .style import OKABE_ITO, SIGN_STYLE, axes_or_new, subplots
 
 
@@ -178,7 +178,8 @@ def plot_scale_regimes(sweep: dict, ax=None):
 
 def plot_alignment_panel(history: History, step: int, threshold: float = CLUSTER_THRESHOLD, sweep=None):
     """The real-data panel: cosine-similarity matrix at `step` (left) and, with `sweep`, the scale sweep
-    with this run's % of neurons in clusters at the end of training as a star (right)."""
+    with this run's % of neurons in clusters at the end of training as a star (right). Its
+    `update_in_place(step, threshold)` shows the matrix at another step and threshold."""
     both = sweep is not None
     fig, axes = subplots(1, 2 if both else 1, figsize=(10, 3.8) if both else (4.6, 3.8), squeeze=False)
     plot_cosine_similarity(history, step, ax=axes[0, 0], threshold=threshold)
@@ -187,5 +188,6 @@ def plot_alignment_panel(history: History, step: int, threshold: float = CLUSTER
         current = (history.config["scale"], 100 * count_clusters(labels)[1] / len(labels))
         plot_scale_sweep(sweep, current=current, ax=axes[0, 1])
         axes[0, 1].set_title(f"Scale sweep: end of training, cos sim > {CLUSTER_THRESHOLD}", fontsize="small")
+    fig.update_in_place = lambda step, threshold: show_cosine_similarity(axes[0, 0].images[0], history, step, threshold)
     return fig
 

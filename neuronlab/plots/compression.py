@@ -7,8 +7,9 @@ import numpy as np
 from ..clusters import CLUSTER_THRESHOLD, cluster_order, find_clusters
 from ..compression import ALIGNED_COS, FROZEN_FRACTION, RACE_DECIDED_RHO, compression_budget
 from ..training import History
-from .overview import plot_cosine_similarity, plot_loss, plot_race
-from .style import COLUMN_WIDTH, OKABE_ITO, axes_or_new, band, figure, subplots
+from .overview import plot_cosine_similarity, plot_loss, plot_race, show_cosine_similarity
+from .style import (COLUMN_WIDTH, MARK, OKABE_ITO, axes_or_new, band, clear_marks, figure, move_band, refit_limits,
+                    subplots)
 
 
 #: line styles of the three ways to prune (see `compression.compress`)
@@ -44,6 +45,13 @@ def plot_merge_error(curve: dict, current: float | None = None, ax=None):
     (right axis, dashed squares) against the cluster threshold (from `compression.merge_error_curve`).
     `current` draws a dotted line at that threshold."""
     fig, ax = axes_or_new(ax, figsize=(5.2, 3.6))
+    twin = _merge_curves(curve, ax)
+    _mark_threshold(ax, twin, current)
+    return fig
+
+
+def _merge_curves(curve: dict, ax):
+    """The two curves of `plot_merge_error` on `ax` and its twin y axis, which it returns."""
     x = 1 - curve["threshold"]
     change = np.abs(curve["loss_change"])
     ax.plot(x, np.where(change > 0, change, np.nan), color=OKABE_ITO[4], marker="o", label="|Δ training loss|")
@@ -52,15 +60,23 @@ def plot_merge_error(curve: dict, current: float | None = None, ax=None):
     twin.plot(x, curve["width"], color=OKABE_ITO[0], marker="s", linestyle="--", label="neurons after merging")
     twin.set_ylim(0, 1.05 * max(curve["width"].max(), 1))
     twin.set_ylabel("neurons after merging")
-    if current is not None:
-        ax.axvline(1 - current, color="k", linestyle=":", label=f"threshold {current:g}")
     _threshold_axis(ax)
     ax.set(ylabel="|Δ training loss| from merging", title="Merging: error against threshold")
     ax.yaxis.label.set_color(OKABE_ITO[4])
     twin.yaxis.label.set_color("#A06A00")
+    return twin
+
+
+def _mark_threshold(ax, twin, current: float | None, loss_change: float | None = None) -> None:
+    """On `plot_merge_error`'s axes: a dotted line at the threshold `current` (none for None), a star at
+    the |Δ training loss| of merging there (with `loss_change`), and the legend of both y axes; drawn again
+    after `clear_marks`."""
+    if current is not None:
+        ax.axvline(1 - current, color="k", linestyle=":", label=f"threshold {current:g}", gid=MARK)
+    if loss_change is not None:
+        ax.plot(1 - current, abs(loss_change) if loss_change != 0 else np.nan, "k*", markersize=12, gid=MARK)
     handles = [h for a in (ax, twin) for h in a.get_legend_handles_labels()[0]]
     ax.legend(handles, [h.get_label() for h in handles], fontsize="small", loc="upper right")
-    return fig
 
 
 def plot_pruning(report: dict, axes=None, metrics=("train_loss", "train_accuracy", "test_accuracy")):
@@ -77,7 +93,8 @@ def plot_pruning(report: dict, axes=None, metrics=("train_loss", "train_accuracy
             if curve is None:
                 continue
             label = style["label"] + (f" ({len(curve[metric])} seeds)" if name == "random" else "")
-            band(ax, curve["kept"][1:], np.atleast_2d(curve[metric])[:, 1:], {**style, "label": label})
+            line = band(ax, curve["kept"][1:], np.atleast_2d(curve[metric])[:, 1:], {**style, "label": label})
+            line.set_gid(name)
         reference = report["before"][metric]
         if metric.endswith("loss"):
             ax.set_yscale("log")
@@ -129,23 +146,46 @@ def plot_compression_sweep(sweep: dict, ax=None):
 def plot_compression_panel(history: History, analysis: dict, threshold: float = CLUSTER_THRESHOLD):
     """The notebook's interactive figure, from `compression.threshold_analysis` of the trained network:
     clusters at `threshold`, the merge error against the threshold, and the training loss of the pruned
-    networks (by a_α, at random, after merging)."""
+    networks (by a_α, at random, after merging). Its `update_in_place(analysis, threshold)` shows the
+    analysis at another threshold of the same network."""
     report = analysis["report"]
     fig = figure(figsize=(9.5, 8.2))
     panels = fig.subplot_mosaic([["cos", "merge"], ["cos", "prune"]])
     plot_cosine_similarity(history, int(history.steps[-1]), ax=panels["cos"], threshold=threshold)
     panels["cos"].set_aspect("auto")  # the matrix fills its two rows, as tall as its colour bar
-    plot_merge_error(analysis["merge_curve"], current=threshold, ax=panels["merge"])
-    change = report["after"]["train_loss"] - report["before"]["train_loss"]
-    panels["merge"].plot(1 - threshold, abs(change) if change != 0 else np.nan, "k*", markersize=12)
+    twin = _merge_curves(analysis["merge_curve"], panels["merge"])
+    _mark_threshold(panels["merge"], twin, threshold, _merge_loss_change(report))
     plot_pruning(report, axes=[panels["prune"]], metrics=("train_loss",))
+    title = fig.suptitle(_compression_title(history, report, threshold))
+
+    def move_to(analysis: dict, threshold: float):
+        report = analysis["report"]
+        show_cosine_similarity(panels["cos"].images[0], history, int(history.steps[-1]), threshold)
+        clear_marks(panels["merge"])
+        _mark_threshold(panels["merge"], twin, threshold, _merge_loss_change(report))
+        refit_limits(panels["merge"])
+        merged = next(line for line in panels["prune"].lines if line.get_gid() == "merged_norm")
+        move_band(merged, report["merged_norm"]["kept"][1:], report["merged_norm"]["train_loss"][1:])
+        refit_limits(panels["prune"])
+        title.set_text(_compression_title(history, report, threshold))
+
+    fig.update_in_place = move_to
+    return fig
+
+
+def _merge_loss_change(report: dict) -> float:
+    """How much merging changed the training loss (from `compression.compress`)."""
+    return report["after"]["train_loss"] - report["before"]["train_loss"]
+
+
+def _compression_title(history: History, report: dict, threshold: float) -> str:
+    """The title of `plot_compression_panel`: the run, the merge at `threshold` and the smallest network."""
     config, smallest = history.config, report["k_accuracy"]["merged"]
     pruned = ("the merged network has lost training accuracy" if smallest is None else
               f"merge + prune keeps the training accuracy with {smallest} neuron{'s' * (smallest != 1)}")
-    fig.suptitle(f"s={config['scale']:g}, d={config['width']}, η={config['lr']:g}: merging at cos sim > "
-                 f"{threshold:g} leaves {report['merged'].width} of {report['width']} neurons "
-                 f"(Δ training loss {change:.1e});\n{pruned}")
-    return fig
+    return (f"s={config['scale']:g}, d={config['width']}, η={config['lr']:g}: merging at cos sim > "
+            f"{threshold:g} leaves {report['merged'].width} of {report['width']} neurons "
+            f"(Δ training loss {_merge_loss_change(report):.1e});\n{pruned}")
 
 
 #: colours of the parts of `plot_compression_budget`'s bars

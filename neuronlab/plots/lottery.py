@@ -5,7 +5,7 @@ import numpy as np
 from ..lottery import PREDICTORS, initial_conditions
 from ..observables import rank_correlation
 from ..training import History
-from .style import OKABE_ITO, SIGN_STYLE, axes_or_new, band, figure, subplots
+from .style import MARK, OKABE_ITO, SIGN_STYLE, axes_or_new, band, clear_marks, figure, refit_limits, subplots
 
 
 #: line styles of the four retrained tickets (see neuronlab.lottery.VARIANTS) and of the full network
@@ -119,13 +119,8 @@ def plot_race_prediction(prediction: dict, quantity: str = "overlap", ax=None, s
         raise ValueError(f"quantity must be 'overlap' or 'spearman', got {quantity!r}.")
     fig, ax = axes_or_new(ax)
     steps, k = prediction["steps"], prediction["k"]
-    marked = None if step is None else max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
     for name, style in zip(PREDICTORS, PREDICTOR_STYLE):
-        values = prediction[quantity][name]                                      # (runs, S)
-        label = name if marked is None else f"{name}: {values[:, marked].mean():.2f} at t={steps[marked]}"
-        band(ax, np.maximum(steps, 0.5), values, {**style, "label": label})
-    if marked is not None:
-        ax.axvline(max(steps[marked], 0.5), color="k", linewidth=0.8)
+        band(ax, np.maximum(steps, 0.5), prediction[quantity][name], {**style, "label": name}).set_gid(name)
     halves = prediction["loss_half_steps"]
     if None not in halves:
         ax.axvline(np.mean(halves), color="0.3", linestyle=":", label=f"loss halved (t≈{np.mean(halves):.0f})")
@@ -136,8 +131,23 @@ def plot_race_prediction(prediction: dict, quantity: str = "overlap", ax=None, s
         ax.set(ylabel="Spearman ρ with final a_α", ylim=(-0.2, 1.02), title="Rank correlation, all neurons")
     ax.set_xscale("log")
     ax.set_xlabel("step t at which the predictor is read (0 drawn at 0.5)")
-    ax.legend(fontsize="small", loc="best")
+    _mark_prediction(ax, prediction, quantity, step)
     return fig
+
+
+def _mark_prediction(ax, prediction: dict, quantity: str, step: int | None) -> None:
+    """On `plot_race_prediction`'s axes: with `step`, a line at the last recorded step ≤ step and each
+    predictor's value there in its label; the legend. Drawn again after `clear_marks`."""
+    steps = prediction["steps"]
+    marked = None if step is None else max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
+    for line in ax.lines:
+        if line.get_gid() in PREDICTORS:
+            name = line.get_gid()
+            values = prediction[quantity][name]                                  # (runs, S)
+            line.set_label(name if marked is None else f"{name}: {values[:, marked].mean():.2f} at t={steps[marked]}")
+    if marked is not None:
+        ax.axvline(max(steps[marked], 0.5), color="k", linewidth=0.8, gid=MARK)
+    ax.legend(fontsize="small", loc="best")
 
 
 def plot_final_norm_histogram(history: History, ax=None):
@@ -191,8 +201,19 @@ def plot_lottery_panel(run, prediction: dict, step: int = 50):
     fig = figure(figsize=(9.5, 7.8))
     panels = fig.subplot_mosaic([["loss", "loss"], ["overlap", "spearman"]])
     plot_ticket_losses(run, k, ax=panels["loss"])
-    panels["loss"].axvline(step, color="k", linewidth=0.8)
+    panels["loss"].axvline(step, color="k", linewidth=0.8, gid=MARK)
     plot_race_prediction(prediction, "overlap", ax=panels["overlap"], step=step)
     plot_race_prediction(prediction, "spearman", ax=panels["spearman"], step=step)
+
+    def move_to(step: int):
+        for ax in panels.values():
+            clear_marks(ax)
+        panels["loss"].axvline(step, color="k", linewidth=0.8, gid=MARK)
+        for quantity in ("overlap", "spearman"):
+            _mark_prediction(panels[quantity], prediction, quantity, step)
+        for ax in panels.values():
+            refit_limits(ax)
+
+    fig.update_in_place = move_to
     return fig
 

@@ -7,7 +7,8 @@ from matplotlib.ticker import NullFormatter
 
 from ..clusters import CLUSTER_THRESHOLD, cluster_counts, cluster_order, count_clusters, find_clusters
 from ..training import History, RunSoFar
-from .style import COLUMN_WIDTH, MAGNITUDE_CMAP, CourseFigure, OKABE_ITO, axes_or_new, final_norm_colours, subplots
+from .style import (COLUMN_WIDTH, MAGNITUDE_CMAP, MARK, CourseFigure, OKABE_ITO, axes_or_new, clear_marks,
+                    final_norm_colours, refit_limits, subplots)
 
 
 def plot_loss(history: History, step: int | None = None, ax=None):
@@ -19,11 +20,16 @@ def plot_loss(history: History, step: int | None = None, ax=None):
     half = history.loss_half_step
     if half is not None:
         ax.axvline(half, color="0.4", linestyle=":", label=f"loss halved (t={half})")
-    if step is not None:
-        ax.plot(step, history.loss[step], "k*", markersize=12, label=f"t={step}")
     ax.set(xlabel="step t", ylabel="loss (1/2N) Σ r²", title="Training loss")
-    ax.legend(fontsize="small")
+    _mark_loss(ax, history, step)
     return fig
+
+
+def _mark_loss(ax, history: History, step: int | None) -> None:
+    """A star on the training loss at `step` (none for None) and the legend; drawn again after `clear_marks`."""
+    if step is not None:
+        ax.plot(step, history.loss[step], "k*", markersize=12, label=f"t={step}", gid=MARK)
+    ax.legend(fontsize="small")
 
 
 def plot_norm_products(history: History, step: int | None = None, ax=None, neurons=None):
@@ -40,12 +46,18 @@ def plot_norm_products(history: History, step: int | None = None, ax=None, neuro
     ax.add_collection(lines)
     ax.set(xscale="log", yscale="log")
     ax.autoscale_view()
-    if step is not None:
-        ax.axvline(max(step, 0.5), color="k", linestyle=":", label=f"t={step}")
-        ax.legend(fontsize="small", loc="upper left")
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="final a_α")
     ax.set(xlabel="step t (0 drawn at 0.5)", ylabel="norm product a_α", title="Each neuron's norm product")
+    if step is not None:
+        mark_step(ax, step)
     return fig
+
+
+def mark_step(ax, step: int) -> None:
+    """A dotted line at `step` (0 drawn at 0.5) labelled t=step, and the axes' legend; drawn again at
+    another step after `clear_marks`."""
+    ax.axvline(max(step, 0.5), color="k", linestyle=":", label=f"t={step}", gid=MARK)
+    ax.legend(fontsize="small", loc="upper left")
 
 
 def plot_cosine_similarity(history: History, step: int, ax=None, order=None,
@@ -53,16 +65,23 @@ def plot_cosine_similarity(history: History, step: int, ax=None, order=None,
     """Cosine similarity of total weight vectors at `step`, neurons ordered by final clusters (Fig. 1b).
     Without `colorbar` the caller draws one colour bar for several matrices (all share −1 … 1)."""
     fig, ax = axes_or_new(ax, figsize=(4, 3.5))
-    index = history.index(step)
-    order = cluster_order(find_clusters(history.cos_sim[-1], threshold)) if order is None else order
-    image = ax.imshow(history.cos_sim[index][np.ix_(order, order)], cmap="RdBu_r", vmin=-1, vmax=1,
-                      interpolation="antialiased")
-    n_clusters, clustered = count_clusters(find_clusters(history.cos_sim[index], threshold))
-    ax.set(title=f"t={history.steps[index]}\n{n_clusters} clusters, {clustered} neurons in them",
-           xlabel="neuron (ordered by final cluster)", ylabel="neuron")
+    image = ax.imshow(np.zeros_like(history.cos_sim[0]), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="antialiased")
+    show_cosine_similarity(image, history, step, threshold, order)
+    ax.set(xlabel="neuron (ordered by final cluster)", ylabel="neuron")
     if colorbar:
         fig.colorbar(image, ax=ax, label="cos sim", shrink=0.8)
     return fig
+
+
+def show_cosine_similarity(image, history: History, step: int, threshold: float = CLUSTER_THRESHOLD,
+                           order=None) -> None:
+    """Put the cosine-similarity matrix at `step` into the `plot_cosine_similarity` image `image`, with
+    its title: neurons in `order` (default: by the final clusters at `threshold`)."""
+    index = history.index(step)
+    order = cluster_order(find_clusters(history.cos_sim[-1], threshold)) if order is None else order
+    image.set_data(history.cos_sim[index][np.ix_(order, order)])
+    n_clusters, clustered = count_clusters(find_clusters(history.cos_sim[index], threshold))
+    image.axes.set_title(f"t={history.steps[index]}\n{n_clusters} clusters, {clustered} neurons in them")
 
 
 def plot_race(history: History, step: int, ax=None):
@@ -141,6 +160,16 @@ def plot_training_overview(history: History, step: int | None = None):
     fig, (loss_ax, norm_ax) = subplots(1, 2, figsize=(10, 3.6))
     plot_loss(history, step=step, ax=loss_ax)
     plot_norm_products(history, step=step, ax=norm_ax)
+
+    def move_to(step: int):
+        for ax in (loss_ax, norm_ax):
+            clear_marks(ax)
+        _mark_loss(loss_ax, history, step)
+        mark_step(norm_ax, step)
+        refit_limits(loss_ax)
+
+    if step is not None:
+        fig.update_in_place = move_to
     return fig
 
 

@@ -5,8 +5,9 @@ from matplotlib.ticker import MaxNLocator
 
 from ..observables import conservation_drift, rank_correlation_over_time, recorded_growth_rates
 from ..training import History
-from .overview import plot_norm_products
-from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, final_norm_colours, subplots
+from .overview import mark_step, plot_norm_products
+from .style import (MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, clear_marks, final_norm_colours, refit_limits,
+                    subplots)
 
 
 def plot_frozen_neuron(run: dict):
@@ -39,21 +40,26 @@ def plot_race_with_rank(history: History, step: int, neurons=None, ax=None, colo
     the Spearman correlation between cos δ_α at that step and the final a_α."""
 
     fig, ax = axes_or_new(ax)
-    index = history.index(step)
-    neurons = np.arange(history.norm_product.shape[1]) if neurons is None else np.asarray(neurons)
-    neurons = neurons[np.argsort(history.norm_product[-1, neurons], kind="stable")]  # winners on top
-    norm = final_norm_colours(history)
-    points = ax.scatter(history.cos_delta[index, neurons], np.maximum(history.norm_product[index, neurons], 1e-300),
-                        s=18, c=history.norm_product[-1, neurons], cmap=MAGNITUDE_CMAP, norm=norm, marker="o",
-                        edgecolors="0.3", linewidths=0.3)
+    points = _race_points(ax, history, step, neurons)
+    ax.set(xlabel="alignment cos δ_α", ylabel="norm product a_α")
     ax.set_yscale("log")
-    rho = rank_correlation_over_time(history, [step], neurons=neurons)[0]
-    rho_text = "n/a" if np.isnan(rho) else f"{rho:.2f}"
-    ax.set(xlabel="alignment cos δ_α", ylabel="norm product a_α",
-           title=f"t={history.steps[index]}: Spearman ρ = {rho_text}")
     if colorbar:
         fig.colorbar(points, ax=ax, label="final a_α")
     return fig
+
+
+def _race_points(ax, history: History, step: int, neurons=None):
+    """The scatter of `plot_race_with_rank` at `step` (winners on top) and its title; returns the scatter."""
+    index = history.index(step)
+    neurons = np.arange(history.norm_product.shape[1]) if neurons is None else np.asarray(neurons)
+    neurons = neurons[np.argsort(history.norm_product[-1, neurons], kind="stable")]  # winners on top
+    points = ax.scatter(history.cos_delta[index, neurons], np.maximum(history.norm_product[index, neurons], 1e-300),
+                        s=18, c=history.norm_product[-1, neurons], cmap=MAGNITUDE_CMAP,
+                        norm=final_norm_colours(history), marker="o", edgecolors="0.3", linewidths=0.3)
+    rho = rank_correlation_over_time(history, [step], neurons=neurons)[0]
+    rho_text = "n/a" if np.isnan(rho) else f"{rho:.2f}"
+    ax.set_title(f"t={history.steps[index]}: Spearman ρ = {rho_text}")
+    return points
 
 
 def plot_race_steps(history: History, steps, neurons=None):
@@ -157,5 +163,14 @@ def plot_race_at_step(history: History, step: int = 50):
     fig, (left, right) = subplots(1, 2, figsize=(10, 3.6))
     plot_norm_products(history, step=step, ax=left)
     plot_race_with_rank(history, step, ax=right)
+
+    def move_to(step: int):
+        clear_marks(left)
+        mark_step(left, step)
+        right.collections[0].remove()  # the scatter: the axes' only collection
+        _race_points(right, history, step)
+        refit_limits(right)
+
+    fig.update_in_place = move_to
     return fig
 

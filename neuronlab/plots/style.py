@@ -53,15 +53,34 @@ MAX_MINOR_TICK_DECADES = 3
 class CourseFigure(Figure):
     """A Figure that, just before drawing, leaves the log axes spanning more than MAX_MINOR_TICK_DECADES
     decades without minor ticks (there they are too dense to read, and their hundreds of tick artists
-    took about half of a panel's drawing time), and labels log axes in plain text (`PlainLogFormatter`)."""
+    took about half of a panel's drawing time), and labels log axes in plain text (`PlainLogFormatter`).
+
+    `update_in_place`: None, or set by the plot function that drew the figure, a function(**values) that
+    changes only what depends on those values (a marked step, a threshold) as that plot function would
+    have drawn it, keeping the axes, their ticks and the layout. A panel's redraw slider uses it: drawing
+    a figure anew spent most of its time making axes and tick artists."""
+
+    update_in_place = None
 
     def draw(self, renderer):
         for ax in all_axes(self):
             for axis in (ax.xaxis, ax.yaxis):
-                if _decades(axis) > MAX_MINOR_TICK_DECADES:
-                    axis.set_minor_locator(NullLocator())
+                _minor_ticks_where_readable(axis)
                 _label_logs_in_plain_text(axis)
         super().draw(renderer)
+
+
+def _minor_ticks_where_readable(axis) -> None:
+    """Hide the minor ticks of `axis` while it spans more than MAX_MINOR_TICK_DECADES decades, and give
+    them back once it spans fewer (an update in place can change its limits)."""
+    hidden = getattr(axis, "_neuronlab_minor", None)  # (locator, whether it was matplotlib's default)
+    if _decades(axis) > MAX_MINOR_TICK_DECADES:
+        if hidden is None:
+            axis._neuronlab_minor = (axis.get_minor_locator(), axis.isDefault_minloc)
+            axis.set_minor_locator(NullLocator())
+    elif hidden is not None:
+        axis.set_minor_locator(hidden[0])
+        axis.isDefault_minloc, axis._neuronlab_minor = hidden[1], None
 
 
 class PlainLogFormatter(LogFormatterSciNotation):
@@ -206,9 +225,48 @@ def final_norm_colours(history):
 
 def band(ax, x, values, style, log=False):
     """Centre of the rows of `values` ((S, n): mean, or geometric mean with `log`) as a line drawn with
-    `style` (colour, line style, marker, label), and their min–max as a shaded band when S > 1."""
+    `style` (colour, line style, marker, label), and their min–max as a shaded band when S > 1. Returns
+    the line (`move_band` gives it other values of one row)."""
     values = np.atleast_2d(values)
     centre = np.exp(np.mean(np.log(values), axis=0)) if log else np.mean(values, axis=0)
-    ax.plot(x, centre, markevery=max(len(x) // 10, 1), markersize=4.5, linewidth=1.5, **style)
+    (line,) = ax.plot(x, centre, markevery=_every_tenth(x), markersize=4.5, linewidth=1.5, **style)
     if len(values) > 1:
         ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=style["color"], alpha=0.16, linewidth=0)
+    return line
+
+
+def _every_tenth(x) -> int:
+    """The marker spacing of a band's line: about ten markers along it."""
+    return max(len(x) // 10, 1)
+
+
+def move_band(line, x, values) -> None:
+    """Give a `band` line of one row the values (n,) at x (n,), with its markers spaced as `band` spaces them."""
+    line.set_data(x, values)
+    line.set_markevery(_every_tenth(x))
+
+
+#: gid of the artists that show a redraw value (a dotted line at the marked step, a star at a threshold):
+#: an update in place removes them (`clear_marks`) and draws them again at the new value
+MARK = "neuronlab-mark"
+
+
+def clear_marks(ax) -> None:
+    """Remove from `ax` its artists of gid MARK. (A function that draws marks draws them after the rest of
+    the axes, so that drawn again they come in the same order, and makes any legend anew, replacing the old.)"""
+    for artist in [child for child in ax.get_children() if child.get_gid() == MARK]:
+        artist.remove()
+
+
+def refit_limits(ax) -> None:
+    """Autoscale `ax` to the data of all its artists, as if they had been drawn onto new axes: after an
+    update in place has removed, added or changed some. (`Axes.relim` counts lines, patches and images;
+    the collections, such as scatter points and shaded bands, are added here as `add_collection` adds them.)"""
+    ax.relim()
+    for collection in ax.collections:
+        limits = collection.get_datalim(ax.transData)
+        points = limits.get_points()
+        if not np.isinf(limits.minpos).all():
+            points = np.concatenate([points, [limits.minpos]])
+        ax.update_datalim(points)
+    ax.autoscale_view()

@@ -6,7 +6,7 @@ from matplotlib.patches import Arc
 from ..clusters import cluster_order
 from ..observables import angle_to, first_unlocking, gating_pattern, gating_stack, recorded_targets, target_direction
 from ..training import History
-from .style import MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, figure, subplots
+from .style import MAGNITUDE_CMAP, MARK, OKABE_ITO, axes_or_new, clear_marks, figure, refit_limits, subplots
 
 
 def _draw_circle_samples(task, ax, size=40):
@@ -176,18 +176,14 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     fig = figure(figsize=(9.5, 7.6))
     panels = fig.subplot_mosaic([["rate", "rate"], ["raster", "agree"]])
     rate_ax, raster_ax, agree_ax = panels["rate"], panels["raster"], panels["agree"]
-    interval = int(np.clip(np.searchsorted(steps, step, side="left") - 1, 0, len(flips) - 1))
     # (a) flip rate and loss
     mids = steps[1:]
-    on_grid = mids <= max(summary["grid_end"], mids[0])
+    on_grid = _on_grid(summary)
     rate_ax.plot(mids[on_grid], summary["rate"][on_grid], color=OKABE_ITO[5], marker="o",
                      markersize=3, label=f"flips per step, all neurons (intervals of {mids[0] - steps[0]} steps)")
     loss_ax = _with_loss(rate_ax, history, headroom=1.35, linestyle="--", half_style=":")
-    rate_ax.axvline(step, color="k", linewidth=0.8)
     rate_ax.set(xlabel="step t", ylabel="flips per step", xlim=(0, summary["grid_end"] or steps[-1]),
-                ylim=(0, 1.35 * summary["rate"][on_grid].max()),
-                title=f"({steps[interval]}, {steps[interval + 1]}]: {flips[interval].sum()} flips, "
-                      f"{summary['changed'][interval]} neurons")
+                ylim=(0, 1.35 * summary["rate"][on_grid].max()))
     lines = rate_ax.get_legend_handles_labels()[0] + loss_ax.get_legend_handles_labels()[0]
     rate_ax.legend(lines, [line.get_label() for line in lines], fontsize="small", loc="upper right")
     # (b) raster: flips per neuron and interval, neurons ordered by final cluster
@@ -198,7 +194,6 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
                              vmax=max(np.percentile(flips[shown], 99), 1))
     ticks = np.linspace(0, shown.sum() - 1, 5).astype(int)
     raster_ax.set_xticks(ticks + 0.5, [str(steps[1:][t]) for t in ticks])
-    raster_ax.axvline(min(interval, shown.sum() - 1) + 0.5, color="w", linewidth=1)
     raster_ax.set(xlabel="end of interval (step)", ylabel="neuron (ordered by final cluster)",
                   title="Which neurons flip when")
     fig.colorbar(image, ax=raster_ax, label="flips in the interval")
@@ -211,9 +206,37 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     own_final = 1 - np.median(summary["distance_to_final"], axis=1) / history.n_samples
     agree_ax.semilogx(plot_steps, own_final, color="0.3", linestyle=":",
                       label="own final pattern (median)")
-    agree_ax.axvline(max(step, 1), color="k", linewidth=0.8)
     agree_ax.set(xlabel="step t (0 drawn at 1)", ylabel="fraction of samples on the same side", ylim=(0.25, 1.02),
                  title="Gating agreement of pairs of neurons")
     agree_ax.legend(fontsize="small", loc="lower right")
+    _mark_unlocking_step(panels, summary, step)
+
+    def move_to(step: int):
+        for ax in panels.values():
+            clear_marks(ax)
+        _mark_unlocking_step(panels, summary, step)
+        for ax in panels.values():
+            refit_limits(ax)
+
+    fig.update_in_place = move_to
     return fig
+
+
+def _on_grid(summary: dict) -> np.ndarray:
+    """Which intervals of `observables.unlocking_summary` end on its regular grid of steps, (R−1,) bool."""
+    ends = summary["steps"][1:]
+    return ends <= max(summary["grid_end"], ends[0])
+
+
+def _mark_unlocking_step(panels: dict, summary: dict, step: int) -> None:
+    """`plot_unlocking_panel`'s line at `step` in each of its axes, and the flip-rate axes' title on the
+    interval of recorded steps that ends at or after it; drawn again after `clear_marks`."""
+    steps, flips = summary["steps"], summary["flips"]
+    interval = int(np.clip(np.searchsorted(steps, step, side="left") - 1, 0, len(flips) - 1))
+    shown = np.count_nonzero(_on_grid(summary))  # intervals in the raster
+    panels["rate"].axvline(step, color="k", linewidth=0.8, gid=MARK)
+    panels["rate"].set_title(f"({steps[interval]}, {steps[interval + 1]}]: {flips[interval].sum()} flips, "
+                             f"{summary['changed'][interval]} neurons")
+    panels["raster"].axvline(min(interval, shown - 1) + 0.5, color="w", linewidth=1, gid=MARK)
+    panels["agree"].axvline(max(step, 1), color="k", linewidth=0.8, gid=MARK)
 
