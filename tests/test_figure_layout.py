@@ -212,6 +212,7 @@ def test_no_text_is_clipped_or_written_over(d, name):
 #: the panels' redraw sliders: (figure at one slider value, the same figure at another)
 REDRAWS = {
     "00 step": lambda d, step: plots.plot_training_overview(d.h, step=step),
+    "01 toy step": lambda d, step: plots.plot_toy_panel(d.toy, d.th, step),
     "01 step": lambda d, step: plots.plot_alignment_panel(d.h, step, 0.99),
     "01 threshold": lambda d, threshold: plots.plot_alignment_panel(d.h, 1000, threshold),
     "02 step": lambda d, step: plots.plot_unlocking_panel(d.dense, d.summary, step),
@@ -228,7 +229,7 @@ def test_a_redraw_keeps_its_layout_and_its_text_readable(d, name):
     """A redraw slider's figure reuses the layout of the figure shown (TrainingPanel): drawn at the other
     end of the slider's range with that layout, it is as readable, and its axes lie within 6 pixels of
     where a freshly solved layout puts them."""
-    first, second = REDRAW_VALUES[name.split()[1]]
+    first, second = REDRAW_VALUES[name.split()[-1]]
     with plt.rc_context({"figure.dpi": 100}):
         shown, solved, reused = figure_at(d, name, first), figure_at(d, name, second), figure_at(d, name, second)
     try:
@@ -256,7 +257,7 @@ def test_a_redraw_in_place_draws_what_a_new_figure_in_that_layout_draws(d, name)
     """A panel's redraw slider updates the figure shown (`CourseFigure.update_in_place`) instead of drawing
     a new one: at the other end of the slider's range, and back, its pixels must be those of a figure drawn
     anew for that value in the same layout (`widgets.show_figure`), and it must be as readable."""
-    key, (first, second) = name.split()[1], REDRAW_VALUES[name.split()[1]]
+    key, (first, second) = name.split()[-1], REDRAW_VALUES[name.split()[-1]]
     view = widgets.figure_view()
     with plt.rc_context({"figure.dpi": 100}):
         kept = figure_at(d, name, first)

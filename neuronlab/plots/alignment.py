@@ -8,7 +8,7 @@ from ..model import Params
 from ..observables import target_direction
 from ..training import History
 from .overview import plot_cosine_similarity, show_cosine_similarity, spread_steps
-from .style import OKABE_ITO, SIGN_STYLE, axes_or_new, subplots
+from .style import MARK, OKABE_ITO, SIGN_STYLE, axes_or_new, clear_marks, refit_limits, subplots
 
 
 def _toy_state(task, history: History, step: int):
@@ -29,12 +29,22 @@ def plot_toy_alignment(task, history: History, step: int, ax=None, legend: bool 
     `legend`: draw the legend below the axes.
     """
     fig, ax = axes_or_new(ax, figsize=(4.6, 5.4))
-    index, params, targets = _toy_state(task, history, step)
     positive = task.y_train > 0
     ax.scatter(*task.X_train[positive].T, marker="^", color="0.35", s=14, label="sample, label +1")
     ax.scatter(*task.X_train[~positive].T, marker="v", facecolors="none", edgecolors="0.35", s=14,
                label="sample, label −1")
     ax.add_patch(plt.Circle((0, 0), 1.5, fill=False, color="0.8", linestyle="--", linewidth=0.8))
+    ax.set(xlim=(-1.75, 1.75), ylim=(-1.75, 1.75), aspect="equal", xlabel="x₁", ylabel="x₂")
+    _toy_neurons(ax, task, history, step)
+    if legend:
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
+    return fig
+
+
+def _toy_neurons(ax, task, history: History, step: int) -> None:
+    """The arrows, tips, dotted lines and ring targets of `plot_toy_alignment` at `step`, and its title;
+    drawn again at another step after `clear_marks`."""
+    index, params, targets = _toy_state(task, history, step)
     lengths = np.sqrt(history.norm_product[index])
     lengths = 1.3 * lengths / max(lengths.max(), 1e-300)
     norms = np.linalg.norm(params.W, axis=1, keepdims=True)
@@ -42,19 +52,15 @@ def plot_toy_alignment(task, history: History, step: int, ax=None, legend: bool 
     for sign, style in SIGN_STYLE.items():
         mine = np.sign(params.v) == sign
         ax.quiver(np.zeros(mine.sum()), np.zeros(mine.sum()), *tips[mine].T, angles="xy", scale_units="xy",
-                  scale=1, color=style["color"], width=0.006, alpha=0.85)
+                  scale=1, color=style["color"], width=0.006, alpha=0.85, gid=MARK)
         ax.scatter(*tips[mine].T, color=style["color"], marker=style["marker"], s=16,
-                   label=f"neuron, {style['label']}")
+                   label=f"neuron, {style['label']}", gid=MARK)
         ring = 1.5 * targets[mine]
         ax.plot(*np.stack([tips[mine], ring], axis=0).transpose(2, 0, 1), color=style["color"],
-                linestyle=":", linewidth=0.6, alpha=0.6)
+                linestyle=":", linewidth=0.6, alpha=0.6, gid=MARK)
         ax.scatter(*ring.T, facecolors="none", edgecolors=style["color"], marker=style["marker"], s=60,
-                   linewidths=1.2, label=f"target t̂, {style['label']}")
-    ax.set(xlim=(-1.75, 1.75), ylim=(-1.75, 1.75), aspect="equal", xlabel="x₁", ylabel="x₂",
-           title=f"Neurons and their targets at t={history.steps[index]}")
-    if legend:
-        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
-    return fig
+                   linewidths=1.2, label=f"target t̂, {style['label']}", gid=MARK)
+    ax.set_title(f"Neurons and their targets at t={history.steps[index]}")
 
 
 def plot_toy_snapshots(task, history: History, steps):
@@ -68,10 +74,11 @@ def plot_toy_snapshots(task, history: History, steps):
     return fig
 
 
-def plot_toy_angles(history: History, step: int | None = None, ax=None):
+def plot_toy_angles(history: History, step: int | None = None, ax=None, step_label: str | None = None):
     """Angle of each neuron's direction ŵ_α (degrees) over training on the 2-D toy (log time axis).
 
     Lines are coloured and marked by the sign of the final v_α; they collapse onto a few shared angles.
+    A dotted line marks `step`, labelled `step_label` (default "t=<step>").
     """
     if history.weights is None:
         raise ValueError("This history holds no weight snapshots; train on a 2-D task to draw angles.")
@@ -85,12 +92,23 @@ def plot_toy_angles(history: History, step: int | None = None, ax=None):
             ax.semilogx(steps, angles[:, neuron], color=style["color"], linewidth=0.9, alpha=0.7)
             ax.plot(steps[-1], final_angles[neuron], color=style["color"], marker=style["marker"], markersize=5)
         ax.plot([], [], color=style["color"], marker=style["marker"], label=style["label"])
-    if step is not None:
-        ax.axvline(max(step, 0.5), color="k", linestyle=":", label=f"t={step}")
     ax.set(xlabel="step t (0 drawn at 0.5)", ylabel="angle of ŵ_α (degrees)", ylim=(-180, 180),
            yticks=np.arange(-180, 181, 90), title="Directions over training")
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _mark_toy_step(ax, step, f"t={step}" if step_label is None else step_label)
     return fig
+
+
+def _mark_toy_step(ax, step: int | None, label: str) -> None:
+    """`plot_toy_angles`'s dotted line at `step` (none for None) labelled `label`, and its legend beside
+    the axes; drawn again after `clear_marks`."""
+    if step is not None:
+        ax.axvline(max(step, 0.5), color="k", linestyle=":", label=label, gid=MARK)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+#: the label of the marked step in the toy panel's angles: without a number, so that its legend, beside the
+#: axes, keeps its width at every step of the slider (the title on the left gives t)
+TOY_PANEL_STEP_LABEL = "t on the left"
 
 
 def plot_toy_panel(task, history: History, step: int):
@@ -98,7 +116,16 @@ def plot_toy_panel(task, history: History, step: int):
     fig, (left, right) = subplots(1, 2, figsize=(10.5, 5.6), gridspec_kw={"width_ratios": [1, 1.25]})
     plot_toy_alignment(task, history, step, ax=left, legend=False)
     fig.legend(*left.get_legend_handles_labels(), loc="outside lower left", ncol=3, fontsize="small")
-    plot_toy_angles(history, step, ax=right)
+    plot_toy_angles(history, step, ax=right, step_label=TOY_PANEL_STEP_LABEL)
+
+    def move_to(step: int):
+        for ax in (left, right):
+            clear_marks(ax)
+        _toy_neurons(left, task, history, step)
+        _mark_toy_step(right, step, TOY_PANEL_STEP_LABEL)
+        refit_limits(right)
+
+    fig.update_in_place = move_to
     return fig
 
 
