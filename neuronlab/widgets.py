@@ -322,8 +322,10 @@ def _canvas_for(figure) -> FigureCanvasAgg:
 
 
 def figure_view() -> widgets.Image:
-    """An empty PNG Image widget (CSS class `nl-figure`) for a panel's figure."""
-    view = widgets.Image(format="png")
+    """An empty PNG Image widget (CSS class `nl-figure`) for a panel's figure, shown at its own size where
+    the notebook is wide enough and scaled down where it is not. (A panel's box would otherwise stretch it
+    to the notebook's width: a blurred, larger figure that no longer fits the screen with its sliders.)"""
+    view = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start", max_width="100%"))
     view.add_class("nl-figure")
     return view
 

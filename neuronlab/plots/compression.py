@@ -58,7 +58,7 @@ def _merge_curves(curve: dict, ax):
     ax.set_yscale("log")
     twin = ax.twinx()
     twin.plot(x, curve["width"], color=OKABE_ITO[0], marker="s", linestyle="--", label="neurons after merging")
-    twin.set_ylim(0, 1.05 * max(curve["width"].max(), 1))
+    twin.set_ylim(0, 1.6 * max(curve["width"].max(), 1))  # room at the top right for the legend
     twin.set_ylabel("neurons after merging")
     _threshold_axis(ax)
     ax.set(ylabel="|Δ training loss| from merging", title="Merging: error against threshold")
@@ -149,7 +149,7 @@ def plot_compression_panel(history: History, analysis: dict, threshold: float = 
     networks (by a_α, at random, after merging). Its `update_in_place(analysis, threshold)` shows the
     analysis at another threshold of the same network."""
     report = analysis["report"]
-    fig = figure(figsize=(9.5, 8.2))
+    fig = figure(figsize=(9.5, 5.8))
     panels = fig.subplot_mosaic([["cos", "merge"], ["cos", "prune"]])
     plot_cosine_similarity(history, int(history.steps[-1]), ax=panels["cos"], threshold=threshold)
     panels["cos"].set_aspect("auto")  # the matrix fills its two rows, as tall as its colour bar

@@ -198,8 +198,8 @@ def plot_lottery_panel(run, prediction: dict, step: int = 50):
     tickets' loss curves, and how well early quantities pick the final top-k (overlap) and rank all
     neurons (Spearman) against the step they are read at, with a line at `step`."""
     k = int(run.ks[0])
-    fig = figure(figsize=(9.5, 7.8))
-    panels = fig.subplot_mosaic([["loss", "loss"], ["overlap", "spearman"]])
+    fig = figure(figsize=(9.5, 5.6))
+    panels = fig.subplot_mosaic([["loss", "loss"], ["overlap", "spearman"]], height_ratios=[1, 1.4])
     plot_ticket_losses(run, k, ax=panels["loss"])
     panels["loss"].axvline(step, color="k", linewidth=0.8, gid=MARK)
     plot_race_prediction(prediction, "overlap", ax=panels["overlap"], step=step)

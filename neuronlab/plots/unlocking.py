@@ -173,7 +173,7 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     summary: `observables.unlocking_summary(history)`. A vertical line marks `step` in every panel.
     """
     steps, flips = summary["steps"], summary["flips"]
-    fig = figure(figsize=(9.5, 7.6))
+    fig = figure(figsize=(9.5, 5.8))
     panels = fig.subplot_mosaic([["rate", "rate"], ["raster", "agree"]])
     rate_ax, raster_ax, agree_ax = panels["rate"], panels["raster"], panels["agree"]
     # (a) flip rate and loss

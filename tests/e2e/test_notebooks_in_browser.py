@@ -37,6 +37,8 @@ RUN_TIMEOUT_S = float(os.environ.get("E2E_RUN_TIMEOUT", "300"))  # run all cells
 WIDGET_TIMEOUT_S = float(os.environ.get("E2E_WIDGET_TIMEOUT", "60"))  # one retrain/redraw
 #: the browser window; E2E_VIEWPORT=1366x900 or 1024x768 looks at the lessons as on a laptop or a small screen
 VIEWPORT = dict(zip(("width", "height"), map(int, os.environ.get("E2E_VIEWPORT", "1280x900").split("x"))))
+#: from this window height on (a 1366×900 laptop), every panel must fit on screen with its sliders
+LAPTOP_HEIGHT = 900
 MAX_SHOT_HEIGHT = 12000  # taller notebooks are saved as several screenshots
 
 LR_LABEL = re.compile(r"learning rate|\blr\b|η|\beta\b", re.I)
@@ -507,6 +509,11 @@ def exercise_panel(panel: Panel, log: list[str], shot_stem: Path, artifacts) -> 
     panel.loc.scroll_into_view_if_needed()
     assert panel.wait_for_image(), f"{name}: no figure (inline PNG <img>) in the panel"
     assert not panel.tracebacks(), f"{name}: traceback in the panel: {panel.tracebacks()}"
+    shown, height = panel.page.evaluate(JS_SCROLLER)["clientHeight"], panel.loc.bounding_box()["height"]
+    log.append(f"{name}: {height:.0f} px tall, in {shown} px of notebook on screen")
+    if VIEWPORT["height"] >= LAPTOP_HEIGHT:
+        assert height <= shown, (f"{name}: {height:.0f} px tall, more than the {shown} px of notebook on screen: "
+                                 "its sliders and the bottom of its figure cannot be seen together")
     retrain, redraw = panel.sliders("nl-retrain"), panel.sliders("nl-redraw")
     log.append(f"{name}: retrain {[s.label for s in retrain]}, redraw {[s.label for s in redraw]}")
     assert retrain or redraw, f"{name}: no slider with class nl-retrain or nl-redraw"
