@@ -8,7 +8,7 @@ from ..model import Params
 from ..observables import target_direction
 from ..training import History
 from .overview import plot_cosine_similarity, show_cosine_similarity, spread_steps
-from .style import MARK, OKABE_ITO, SIGN_STYLE, axes_or_new, clear_marks, refit_limits, subplots
+from .style import MARK, OKABE_ITO, SIGN_STYLE, axes_or_new, marks_redrawn, subplots
 
 
 def _toy_state(task, history: History, step: int):
@@ -43,7 +43,7 @@ def plot_toy_alignment(task, history: History, step: int, ax=None, legend: bool 
 
 def _toy_neurons(ax, task, history: History, step: int) -> None:
     """The arrows, tips, dotted lines and ring targets of `plot_toy_alignment` at `step`, and its title;
-    drawn again at another step after `clear_marks`."""
+    drawn again at another step within `marks_redrawn`."""
     index, params, targets = _toy_state(task, history, step)
     lengths = np.sqrt(history.norm_product[index])
     lengths = 1.3 * lengths / max(lengths.max(), 1e-300)
@@ -100,7 +100,7 @@ def plot_toy_angles(history: History, step: int | None = None, ax=None, step_lab
 
 def _mark_toy_step(ax, step: int | None, label: str) -> None:
     """`plot_toy_angles`'s dotted line at `step` (none for None) labelled `label`, and its legend beside
-    the axes; drawn again after `clear_marks`."""
+    the axes; drawn again within `marks_redrawn`."""
     if step is not None:
         ax.axvline(max(step, 0.5), color="k", linestyle=":", label=label, gid=MARK)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -119,11 +119,9 @@ def plot_toy_panel(task, history: History, step: int):
     plot_toy_angles(history, step, ax=right, step_label=TOY_PANEL_STEP_LABEL)
 
     def move_to(step: int):
-        for ax in (left, right):
-            clear_marks(ax)
-        _toy_neurons(left, task, history, step)
-        _mark_toy_step(right, step, TOY_PANEL_STEP_LABEL)
-        refit_limits(right)
+        with marks_redrawn(left, right):
+            _toy_neurons(left, task, history, step)
+            _mark_toy_step(right, step, TOY_PANEL_STEP_LABEL)
 
     fig.update_in_place = move_to
     return fig

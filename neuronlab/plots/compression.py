@@ -8,8 +8,7 @@ from ..clusters import CLUSTER_THRESHOLD, cluster_order, find_clusters
 from ..compression import ALIGNED_COS, FROZEN_FRACTION, RACE_DECIDED_RHO, compression_budget
 from ..training import History
 from .overview import plot_cosine_similarity, plot_loss, plot_race, show_cosine_similarity
-from .style import (COLUMN_WIDTH, MARK, OKABE_ITO, axes_or_new, band, clear_marks, figure, move_band, refit_limits,
-                    subplots)
+from .style import COLUMN_WIDTH, MARK, OKABE_ITO, axes_or_new, band, figure, marks_redrawn, move_band, subplots
 
 
 #: line styles of the three ways to prune (see `compression.compress`)
@@ -70,7 +69,7 @@ def _merge_curves(curve: dict, ax):
 def _mark_threshold(ax, twin, current: float | None, loss_change: float | None = None) -> None:
     """On `plot_merge_error`'s axes: a dotted line at the threshold `current` (none for None), a star at
     the |Δ training loss| of merging there (with `loss_change`), and the legend of both y axes; drawn again
-    after `clear_marks`."""
+    within `marks_redrawn`."""
     if current is not None:
         ax.axvline(1 - current, color="k", linestyle=":", label=f"threshold {current:g}", gid=MARK)
     if loss_change is not None:
@@ -161,12 +160,10 @@ def plot_compression_panel(history: History, analysis: dict, threshold: float = 
     def move_to(analysis: dict, threshold: float):
         report = analysis["report"]
         show_cosine_similarity(panels["cos"].images[0], history, int(history.steps[-1]), threshold)
-        clear_marks(panels["merge"])
-        _mark_threshold(panels["merge"], twin, threshold, _merge_loss_change(report))
-        refit_limits(panels["merge"])
-        merged = next(line for line in panels["prune"].lines if line.get_gid() == "merged_norm")
-        move_band(merged, report["merged_norm"]["kept"][1:], report["merged_norm"]["train_loss"][1:])
-        refit_limits(panels["prune"])
+        with marks_redrawn(panels["merge"], panels["prune"]):
+            _mark_threshold(panels["merge"], twin, threshold, _merge_loss_change(report))
+            merged = next(line for line in panels["prune"].lines if line.get_gid() == "merged_norm")
+            move_band(merged, report["merged_norm"]["kept"][1:], report["merged_norm"]["train_loss"][1:])
         title.set_text(_compression_title(history, report, threshold))
 
     fig.update_in_place = move_to

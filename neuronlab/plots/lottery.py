@@ -5,7 +5,7 @@ import numpy as np
 from ..lottery import PREDICTORS, initial_conditions
 from ..observables import rank_correlation
 from ..training import History
-from .style import MARK, OKABE_ITO, SIGN_STYLE, axes_or_new, band, clear_marks, figure, refit_limits, subplots
+from .style import MARK, OKABE_ITO, SIGN_STYLE, axes_or_new, band, figure, marks_redrawn, subplots
 
 
 #: line styles of the four retrained tickets (see neuronlab.lottery.VARIANTS) and of the full network
@@ -137,7 +137,7 @@ def plot_race_prediction(prediction: dict, quantity: str = "overlap", ax=None, s
 
 def _mark_prediction(ax, prediction: dict, quantity: str, step: int | None) -> None:
     """On `plot_race_prediction`'s axes: with `step`, a line at the last recorded step ≤ step and each
-    predictor's value there in its label; the legend. Drawn again after `clear_marks`."""
+    predictor's value there in its label; the legend. Drawn again within `marks_redrawn`."""
     steps = prediction["steps"]
     marked = None if step is None else max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
     for line in ax.lines:
@@ -206,13 +206,10 @@ def plot_lottery_panel(run, prediction: dict, step: int = 50):
     plot_race_prediction(prediction, "spearman", ax=panels["spearman"], step=step)
 
     def move_to(step: int):
-        for ax in panels.values():
-            clear_marks(ax)
-        panels["loss"].axvline(step, color="k", linewidth=0.8, gid=MARK)
-        for quantity in ("overlap", "spearman"):
-            _mark_prediction(panels[quantity], prediction, quantity, step)
-        for ax in panels.values():
-            refit_limits(ax)
+        with marks_redrawn(*panels.values()):
+            panels["loss"].axvline(step, color="k", linewidth=0.8, gid=MARK)
+            for quantity in ("overlap", "spearman"):
+                _mark_prediction(panels[quantity], prediction, quantity, step)
 
     fig.update_in_place = move_to
     return fig

@@ -7,8 +7,8 @@ from matplotlib.ticker import NullFormatter
 
 from ..clusters import CLUSTER_THRESHOLD, cluster_counts, cluster_order, count_clusters, find_clusters
 from ..training import History, RunSoFar
-from .style import (COLUMN_WIDTH, MAGNITUDE_CMAP, MARK, CourseFigure, OKABE_ITO, axes_or_new, clear_marks,
-                    final_norm_colours, refit_limits, subplots)
+from .style import (COLUMN_WIDTH, MAGNITUDE_CMAP, MARK, CourseFigure, OKABE_ITO, axes_or_new, final_norm_colours,
+                    marks_redrawn, subplots)
 
 
 def plot_loss(history: History, step: int | None = None, ax=None):
@@ -26,7 +26,7 @@ def plot_loss(history: History, step: int | None = None, ax=None):
 
 
 def _mark_loss(ax, history: History, step: int | None) -> None:
-    """A star on the training loss at `step` (none for None) and the legend; drawn again after `clear_marks`."""
+    """A star on the training loss at `step` (none for None) and the legend; drawn again within `marks_redrawn`."""
     if step is not None:
         ax.plot(step, history.loss[step], "k*", markersize=12, label=f"t={step}", gid=MARK)
     ax.legend(fontsize="small")
@@ -55,7 +55,7 @@ def plot_norm_products(history: History, step: int | None = None, ax=None, neuro
 
 def mark_step(ax, step: int) -> None:
     """A dotted line at `step` (0 drawn at 0.5) labelled t=step, and the axes' legend; drawn again at
-    another step after `clear_marks`."""
+    another step within `marks_redrawn`."""
     ax.axvline(max(step, 0.5), color="k", linestyle=":", label=f"t={step}", gid=MARK)
     ax.legend(fontsize="small", loc="upper left")
 
@@ -162,11 +162,9 @@ def plot_training_overview(history: History, step: int | None = None):
     plot_norm_products(history, step=step, ax=norm_ax)
 
     def move_to(step: int):
-        for ax in (loss_ax, norm_ax):
-            clear_marks(ax)
-        _mark_loss(loss_ax, history, step)
-        mark_step(norm_ax, step)
-        refit_limits(loss_ax)
+        with marks_redrawn(loss_ax, norm_ax):
+            _mark_loss(loss_ax, history, step)
+            mark_step(norm_ax, step)
 
     if step is not None:
         fig.update_in_place = move_to

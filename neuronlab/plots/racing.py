@@ -6,8 +6,7 @@ from matplotlib.ticker import MaxNLocator
 from ..observables import conservation_drift, rank_correlation_over_time, recorded_growth_rates
 from ..training import History
 from .overview import mark_step, plot_norm_products
-from .style import (MAGNITUDE_CMAP, OKABE_ITO, axes_or_new, clear_marks, final_norm_colours, refit_limits,
-                    subplots)
+from .style import MAGNITUDE_CMAP, MARK, OKABE_ITO, axes_or_new, final_norm_colours, marks_redrawn, subplots
 
 
 def plot_frozen_neuron(run: dict):
@@ -49,13 +48,14 @@ def plot_race_with_rank(history: History, step: int, neurons=None, ax=None, colo
 
 
 def _race_points(ax, history: History, step: int, neurons=None):
-    """The scatter of `plot_race_with_rank` at `step` (winners on top) and its title; returns the scatter."""
+    """The scatter of `plot_race_with_rank` at `step` (winners on top) and its title; returns the scatter.
+    Drawn again within `marks_redrawn`."""
     index = history.index(step)
     neurons = np.arange(history.norm_product.shape[1]) if neurons is None else np.asarray(neurons)
     neurons = neurons[np.argsort(history.norm_product[-1, neurons], kind="stable")]  # winners on top
     points = ax.scatter(history.cos_delta[index, neurons], np.maximum(history.norm_product[index, neurons], 1e-300),
                         s=18, c=history.norm_product[-1, neurons], cmap=MAGNITUDE_CMAP,
-                        norm=final_norm_colours(history), marker="o", edgecolors="0.3", linewidths=0.3)
+                        norm=final_norm_colours(history), marker="o", edgecolors="0.3", linewidths=0.3, gid=MARK)
     rho = rank_correlation_over_time(history, [step], neurons=neurons)[0]
     rho_text = "n/a" if np.isnan(rho) else f"{rho:.2f}"
     ax.set_title(f"t={history.steps[index]}: Spearman ρ = {rho_text}")
@@ -165,11 +165,9 @@ def plot_race_at_step(history: History, step: int = 50):
     plot_race_with_rank(history, step, ax=right)
 
     def move_to(step: int):
-        clear_marks(left)
-        mark_step(left, step)
-        right.collections[0].remove()  # the scatter: the axes' only collection
-        _race_points(right, history, step)
-        refit_limits(right)
+        with marks_redrawn(left, right):
+            mark_step(left, step)
+            _race_points(right, history, step)
 
     fig.update_in_place = move_to
     return fig

@@ -4,6 +4,7 @@ Colours: the Okabe–Ito palette for categories (colour-blind safe) and viridis 
 also differ by style or marker, so that no information is carried by colour alone.
 """
 import re
+from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -247,26 +248,36 @@ def move_band(line, x, values) -> None:
 
 
 #: gid of the artists that show a redraw value (a dotted line at the marked step, a star at a threshold):
-#: an update in place removes them (`clear_marks`) and draws them again at the new value
+#: an update in place removes them and draws them again at the new value (`marks_redrawn`)
 MARK = "neuronlab-mark"
 
 
-def clear_marks(ax) -> None:
-    """Remove from `ax` its artists of gid MARK. (A function that draws marks draws them after the rest of
-    the axes, so that drawn again they come in the same order, and makes any legend anew, replacing the old.)"""
-    for artist in [child for child in ax.get_children() if child.get_gid() == MARK]:
-        artist.remove()
+@contextmanager
+def marks_redrawn(*axes):
+    """An update in place: on entering, remove the artists of gid MARK from `axes`; the block draws them
+    again at the new value; on leaving, autoscale each of `axes` as a new figure would (`refit_limits`).
+    (A function that draws marks draws them after the rest of its axes, so that drawn again they come in
+    the same order, and makes any legend anew, replacing the old.)"""
+    for ax in axes:
+        for artist in [child for child in ax.get_children() if child.get_gid() == MARK]:
+            artist.remove()
+    yield
+    for ax in axes:
+        refit_limits(ax)
 
 
 def refit_limits(ax) -> None:
     """Autoscale `ax` to the data of all its artists, as if they had been drawn onto new axes: after an
     update in place has removed, added or changed some. (`Axes.relim` counts lines, patches and images;
-    the collections, such as scatter points and shaded bands, are added here as `add_collection` adds them.)"""
+    the collections are added here by their points in data units: the vertices of those drawn in data
+    units, such as shaded bands and line collections, the positions of the others, such as scatter points.
+    `Collection.get_datalim` would give log axes their logarithms.)"""
     ax.relim()
     for collection in ax.collections:
-        limits = collection.get_datalim(ax.transData)
-        points = limits.get_points()
-        if not np.isinf(limits.minpos).all():
-            points = np.concatenate([points, [limits.minpos]])
+        if collection.get_transform() == ax.transData:
+            paths = collection.get_paths()
+            points = np.concatenate([path.vertices for path in paths]) if paths else np.empty((0, 2))
+        else:
+            points = collection.get_offsets()
         ax.update_datalim(points)
     ax.autoscale_view()

@@ -6,7 +6,7 @@ from matplotlib.patches import Arc
 from ..clusters import cluster_order
 from ..observables import angle_to, first_unlocking, gating_pattern, gating_stack, recorded_targets, target_direction
 from ..training import History
-from .style import MAGNITUDE_CMAP, MARK, OKABE_ITO, axes_or_new, clear_marks, figure, refit_limits, subplots
+from .style import MAGNITUDE_CMAP, MARK, OKABE_ITO, axes_or_new, figure, marks_redrawn, subplots
 
 
 def _draw_circle_samples(task, ax, size=40):
@@ -212,11 +212,8 @@ def plot_unlocking_panel(history: History, summary: dict, step: int):
     _mark_unlocking_step(panels, summary, step)
 
     def move_to(step: int):
-        for ax in panels.values():
-            clear_marks(ax)
-        _mark_unlocking_step(panels, summary, step)
-        for ax in panels.values():
-            refit_limits(ax)
+        with marks_redrawn(*panels.values()):
+            _mark_unlocking_step(panels, summary, step)
 
     fig.update_in_place = move_to
     return fig
@@ -230,7 +227,7 @@ def _on_grid(summary: dict) -> np.ndarray:
 
 def _mark_unlocking_step(panels: dict, summary: dict, step: int) -> None:
     """`plot_unlocking_panel`'s line at `step` in each of its axes, and the flip-rate axes' title on the
-    interval of recorded steps that ends at or after it; drawn again after `clear_marks`."""
+    interval of recorded steps that ends at or after it; drawn again within `marks_redrawn`."""
     steps, flips = summary["steps"], summary["flips"]
     interval = int(np.clip(np.searchsorted(steps, step, side="left") - 1, 0, len(flips) - 1))
     shown = np.count_nonzero(_on_grid(summary))  # intervals in the raster
